@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Fakes;
+
+/// <summary>What the upstream app received: the path as sent, and every header with every value.</summary>
+public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyList<KeyValuePair<string, string>> Headers)
+{
+    public IReadOnlyList<string> Values(string name) =>
+        Headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+
+    public string? Single(string name) => Values(name) switch { [var one] => one, [] => null, var many => string.Join(" | ", many) };
+}
+
+/// <summary>
+/// A legacy app on a real loopback port that records each request and answers "echo {path}". Paths under
+/// /status/{code} answer with that status and a body of their own, to show upstream errors pass untouched.
+/// </summary>
+public sealed class EchoUpstream : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private EchoUpstream(WebApplication app) => this.app = app;
+
+    public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
+
+    public string Url { get; private set; } = "";
+
+    public ReceivedRequest Last => Received.Last();
+
+    public static async Task<EchoUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var upstream = new EchoUpstream(app);
+        app.Run(async context =>
+        {
+            var request = context.Request;
+            var headers = request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList();
+            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "";
+            upstream.Received.Enqueue(new ReceivedRequest(request.Method, raw.Split('?')[0], request.QueryString.Value ?? "", headers));
+            if (request.Path.StartsWithSegments("/status", out var rest) && int.TryParse(rest.Value?.Trim('/'), out var status))
+            {
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsync($"upstream says {status}");
+                return;
+            }
+
+            await context.Response.WriteAsync("echo " + request.Path);
+        });
+        await app.StartAsync();
+        upstream.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
+        return upstream;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

@@ -1,0 +1,82 @@
+using Gateway.Sessions;
+using Gateway.Tests.Fakes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// The gateway in-process, wired to a WireMock Kratos and a real echo upstream on loopback, with a fake clock.
+/// Routes: "/public/**" is public, "/admin/**" admits boss@example.com and anyone at admins.example.com,
+/// everything else needs a signed-in user.
+/// </summary>
+public sealed class GatewayApp : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> settings;
+
+    private GatewayApp(EchoUpstream upstream, Action<Dictionary<string, string?>>? configure)
+    {
+        Upstream = upstream;
+        Kratos = new FakeKratos(Time);
+        settings = new Dictionary<string, string?>
+        {
+            // Tests describe their own routes; ops' files in config/ are checked by a test of their own.
+            ["Gateway:ConfigDirectory"] = Path.Combine(Path.GetTempPath(), "gateway-tests-without-config"),
+            ["Kratos:PublicUrl"] = Kratos.Url,
+            ["Kratos:Timeout"] = "00:00:01",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["ReverseProxy:Routes:app:ClusterId"] = "app",
+            ["ReverseProxy:Routes:app:Match:Path"] = "{**catch-all}",
+            ["ReverseProxy:Routes:public:ClusterId"] = "app",
+            ["ReverseProxy:Routes:public:Match:Path"] = "/public/{**rest}",
+            ["ReverseProxy:Routes:public:Metadata:Gateway.Access"] = "Public",
+            ["ReverseProxy:Routes:admin:ClusterId"] = "app",
+            ["ReverseProxy:Routes:admin:Match:Path"] = "/admin/{**rest}",
+            ["ReverseProxy:Routes:admin:Metadata:Gateway.AllowedEmails"] = "boss@example.com",
+            ["ReverseProxy:Routes:admin:Metadata:Gateway.AllowedDomains"] = "admins.example.com",
+            ["ReverseProxy:Clusters:app:Destinations:one:Address"] = upstream.Url,
+        };
+        configure?.Invoke(settings);
+    }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero));
+
+    public FakeKratos Kratos { get; }
+
+    public EchoUpstream Upstream { get; }
+
+    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var app = new GatewayApp(await EchoUpstream.StartAsync(), configure);
+        app.StartServer();
+        return app;
+    }
+
+    /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
+    public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+
+    /// <summary>The value of the gateway's session cookie for a Kratos session, as sign-in will set it.</summary>
+    public string GatewayCookieFor(FakeSession session) => Services.GetRequiredService<SessionCookie>().Protect(session.Token);
+
+    public string GatewayCookieName => Services.GetRequiredService<SessionCookie>().Name;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Kratos.Dispose();
+        await Upstream.DisposeAsync();
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net.Http.Headers;
+
+namespace Gateway.Tests;
+
+/// <summary>Requests as browsers and API clients send them.</summary>
+internal static class Http
+{
+    public static HttpRequestMessage Navigate(string url, string? cookie = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        request.Headers.TryAddWithoutValidation("Sec-Fetch-Mode", "navigate");
+        if (cookie is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+        }
+
+        return request;
+    }
+
+    public static HttpRequestMessage Api(string url, HttpMethod? method = null)
+    {
+        var request = new HttpRequestMessage(method ?? HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return request;
+    }
+
+    public static HttpRequestMessage With(this HttpRequestMessage request, string header, string value)
+    {
+        request.Headers.TryAddWithoutValidation(header, value);
+        return request;
+    }
+}

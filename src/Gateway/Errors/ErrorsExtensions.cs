@@ -1,0 +1,21 @@
+namespace Gateway.Errors;
+
+internal static class ErrorsExtensions
+{
+    public static IServiceCollection AddGatewayErrors(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        return services;
+    }
+
+    /// <summary>
+    /// Exceptions and empty error responses produced by the gateway re-execute into the error page, which answers
+    /// with a friendly page or ProblemDetails. Responses from upstream apps are left alone (see the proxy pipeline).
+    /// </summary>
+    public static WebApplication UseGatewayErrors(this WebApplication app, GatewayPaths paths)
+    {
+        app.UseExceptionHandler(paths.Error);
+        app.UseStatusCodePagesWithReExecute(paths.Error, "?status={0}");
+        return app;
+    }
+}

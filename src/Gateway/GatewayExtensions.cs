@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway;
+
+internal static class GatewayExtensions
+{
+    /// <summary>
+    /// Loads ops' files from the config directory (appsettings.json, appsettings.{Environment}.json, routes.json)
+    /// just after the host's own JSON files, so environment variables and the command line still override them.
+    /// Binds and validates <see cref="GatewayOptions"/> and registers <see cref="GatewayPaths"/>.
+    /// </summary>
+    public static GatewayPaths AddGatewayCore(this WebApplicationBuilder builder)
+    {
+        var directory = builder.Configuration[$"{GatewayOptions.SectionName}:{nameof(GatewayOptions.ConfigDirectory)}"]
+            ?? Path.Combine(AppContext.BaseDirectory, "config");
+        if (Directory.Exists(directory))
+        {
+            var sources = builder.Configuration.Sources;
+            var insertAt = sources.Select((source, index) => (source, index))
+                .LastOrDefault(s => s.source is JsonConfigurationSource).index + 1;
+            var provider = new PhysicalFileProvider(Path.GetFullPath(directory));
+            foreach (var file in new[] { "appsettings.json", $"appsettings.{builder.Environment.EnvironmentName}.json", "routes.json" })
+            {
+                sources.Insert(insertAt++, new JsonConfigurationSource
+                {
+                    FileProvider = provider, Path = file, Optional = true, ReloadOnChange = true,
+                });
+            }
+        }
+
+        builder.Services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.PublicOrigin is null || (o.PublicOrigin.IsAbsoluteUri && o.PublicOrigin.Scheme is "http" or "https" && o.PublicOrigin.AbsolutePath == "/"),
+                "Gateway:PublicOrigin must be an absolute http(s) origin without a path, such as 'https://apps.example.com'.")
+            .ValidateOnStart();
+
+        // Pages and endpoints are mapped at startup, so the prefix is read once here; the options validation
+        // above still reports a bad value with every other problem.
+        var prefix = builder.Configuration[$"{GatewayOptions.SectionName}:{nameof(GatewayOptions.PathPrefix)}"];
+        var paths = new GatewayPaths(string.IsNullOrWhiteSpace(prefix) ? GatewayPaths.DefaultPrefix : prefix);
+        builder.Services.AddSingleton(paths);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return paths;
+    }
+
+    public static bool IsHttpsOrigin(this IOptions<GatewayOptions> options) =>
+        options.Value.PublicOrigin?.Scheme == Uri.UriSchemeHttps;
+}

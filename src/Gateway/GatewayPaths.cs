@@ -1,0 +1,28 @@
+namespace Gateway;
+
+/// <summary>
+/// Every path the gateway owns. Features link to each other only through this class, so moving the reserved
+/// prefix is one setting.
+/// </summary>
+internal sealed class GatewayPaths(string prefix)
+{
+    public const string DefaultPrefix = "/_gateway";
+
+    public string Prefix { get; } = prefix.TrimEnd('/');
+
+    public string SignIn => Prefix + "/sign-in";
+
+    public string SignOut => Prefix + "/sign-out";
+
+    public string Error => Prefix + "/error";
+
+    public string HealthLive => Prefix + "/health/live";
+
+    public string HealthReady => Prefix + "/health/ready";
+
+    /// <summary>True when <paramref name="path"/> is the prefix itself or below it (case-insensitive, as routing is).</summary>
+    public bool IsReserved(string? path) =>
+        path is not null
+        && path.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)
+        && (path.Length == Prefix.Length || path[Prefix.Length] == '/');
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Kratos;
+
+internal static class KratosExtensions
+{
+    public static IServiceCollection AddKratos(this IServiceCollection services)
+    {
+        services.AddOptions<KratosOptions>()
+            .BindConfiguration(KratosOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.PublicUrl is null || o.PublicUrl.Scheme is "http" or "https", "Kratos:PublicUrl must be an http(s) URL.")
+            .Validate(o => o.AdminUrl is null || o.AdminUrl.Scheme is "http" or "https", "Kratos:AdminUrl must be an http(s) URL.")
+            .ValidateOnStart();
+
+        services.AddHttpClient<KratosClient>((sp, http) =>
+            {
+                var options = sp.GetRequiredService<IOptions<KratosOptions>>().Value;
+                http.BaseAddress = WithTrailingSlash(options.PublicUrl!);
+                http.Timeout = options.Timeout;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Kratos rejects API-flow submissions that carry a Cookie header, and a cookie jar shared by all
+                // users would mix their sessions: the gateway sets every Cookie header itself.
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [ReadyTag]);
+        return services;
+    }
+
+    /// <summary>Health checks with this tag decide readiness; liveness needs none.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Liveness (the process answers) and readiness (Kratos answers), for load balancers and orchestrators.</summary>
+    public static void MapGatewayHealth(this WebApplication app, GatewayPaths paths)
+    {
+        app.MapHealthChecks(paths.HealthLive, new() { Predicate = _ => false }).AllowAnonymous().DisableHttpMetrics();
+        app.MapHealthChecks(paths.HealthReady, new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
+    }
+
+    private static Uri WithTrailingSlash(Uri uri) =>
+        uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+}

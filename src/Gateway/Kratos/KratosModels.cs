@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gateway.Kratos;
+
+// Records follow the schemas of Kratos' OpenAPI (kratos/openapi: `session`, `identity`, `errorGeneric`), keeping
+// only the fields the gateway reads; unknown fields are ignored so newer Kratos versions keep working.
+
+internal sealed record KratosSession(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("active")] bool? Active,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
+    [property: JsonPropertyName("authenticated_at")] DateTimeOffset? AuthenticatedAt,
+    [property: JsonPropertyName("identity")] KratosIdentity? Identity);
+
+internal sealed record KratosIdentity(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("schema_id")] string? SchemaId,
+    [property: JsonPropertyName("state")] string? State,
+    [property: JsonPropertyName("traits")] JsonElement Traits)
+{
+    public string? Trait(string name) =>
+        Traits.ValueKind == JsonValueKind.Object && Traits.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+}
+
+/// <summary>herodot's error envelope, which every Kratos error uses.</summary>
+internal sealed record KratosErrorEnvelope([property: JsonPropertyName("error")] KratosError? Error);
+
+internal sealed record KratosError(
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("code")] int? Code,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("message")] string? Message);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(KratosSession))]
+[JsonSerializable(typeof(KratosErrorEnvelope))]
+internal sealed partial class KratosJsonContext : JsonSerializerContext;

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Kratos;
+
+internal sealed class KratosOptions
+{
+    public const string SectionName = "Kratos";
+
+    /// <summary>Kratos' public API (serve.public.base_url as the gateway reaches it), e.g. http://kratos:4433/.</summary>
+    [Required(ErrorMessage = "Kratos:PublicUrl is required: the URL of Kratos' public API, e.g. http://kratos:4433/.")]
+    public Uri? PublicUrl { get; set; }
+
+    /// <summary>Kratos' admin API; keep it on a private network only the gateway reaches.</summary>
+    public Uri? AdminUrl { get; set; }
+
+    /// <summary>A Kratos call slower than this fails closed (503), so a hung Kratos cannot hang every request.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Kratos:Timeout must be between 50 ms and 1 minute.")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The name of the identity trait that holds the email address.</summary>
+    [Required]
+    public string EmailTrait { get; set; } = "email";
+}

@@ -1,0 +1,65 @@
+using Gateway.Errors;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Gateway.Pages;
+
+/// <summary>
+/// The one place gateway errors are rendered: re-executed by the status code pages and the exception handler for
+/// every method, so it has a handler per method and skips antiforgery (the original request was already refused).
+/// </summary>
+[AllowAnonymous]
+[IgnoreAntiforgeryToken]
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
+internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayPaths paths) : PageModel
+{
+    public int Status { get; private set; }
+
+    public GatewayError Error { get; private set; } = GatewayError.Default(500);
+
+    public bool ShowSignIn => Status == StatusCodes.Status401Unauthorized;
+
+    public string SignInUrl => paths.SignIn;
+
+    public Task<IActionResult> OnGetAsync() => RenderAsync();
+
+    public Task<IActionResult> OnPostAsync() => RenderAsync();
+
+    public Task<IActionResult> OnPutAsync() => RenderAsync();
+
+    public Task<IActionResult> OnPatchAsync() => RenderAsync();
+
+    public Task<IActionResult> OnDeleteAsync() => RenderAsync();
+
+    public Task<IActionResult> OnOptionsAsync() => RenderAsync();
+
+    private async Task<IActionResult> RenderAsync()
+    {
+        var reExecuted = HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is not null
+            || HttpContext.Features.Get<IExceptionHandlerFeature>() is not null;
+
+        // Someone opening the error page directly gets a 404, not whatever status a query string asks for.
+        Status = reExecuted ? Math.Max(Response.StatusCode, StatusCodes.Status400BadRequest) : StatusCodes.Status404NotFound;
+        if (HttpContext.Features.Get<IExceptionHandlerFeature>() is not null)
+        {
+            Status = StatusCodes.Status500InternalServerError;
+        }
+
+        Error = GatewayError.For(HttpContext, Status);
+        Response.StatusCode = Status;
+
+        if (RequestKind.IsApi(Request))
+        {
+            await problemDetails.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = HttpContext,
+                ProblemDetails = { Status = Status, Title = Error.Title, Detail = Error.Detail },
+            });
+            return new EmptyResult();
+        }
+
+        return Page();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Collections.Frozen;
+using Gateway.Kratos;
+using Gateway.Sessions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// On every route: removes what a client could use to pose as someone (any inbound copy of an identity header,
+/// whatever its case, count or '_' spelling, since WSGI/PHP apps read X_Forwarded_Email as X-Forwarded-Email,
+/// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (its own cookie, Kratos' cookie, a
+/// Kratos session token), then adds the identity headers of the signed-in user. Other headers and cookies pass.
+/// </summary>
+internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie) : ITransformProvider
+{
+    private readonly string userHeader = options.Value.User;
+    private readonly string emailHeader = options.Value.Email;
+    private readonly FrozenSet<string> identityHeaders = new[] { Normalize(options.Value.User), Normalize(options.Value.Email) }.ToFrozenSet();
+    private readonly FrozenSet<string> consumedCookies = new[] { sessionCookie.Name, KratosClient.SessionCookieName }.ToFrozenSet(StringComparer.Ordinal);
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context) => context.AddRequestTransform(TransformAsync);
+
+    private ValueTask TransformAsync(RequestTransformContext context)
+    {
+        var inbound = context.HttpContext.Request.Headers;
+        var outbound = context.ProxyRequest.Headers;
+        foreach (var name in inbound.Keys)
+        {
+            if (identityHeaders.Contains(Normalize(name)))
+            {
+                outbound.Remove(name);
+                context.ProxyRequest.Content?.Headers.Remove(name);
+            }
+        }
+
+        outbound.Remove(SessionCredential.SessionTokenHeader);
+        if (SessionCredential.BearerToken(context.HttpContext.Request) is not null)
+        {
+            outbound.Authorization = null;
+        }
+
+        if (outbound.TryGetValues("Cookie", out var cookieHeaders))
+        {
+            var kept = KeepCookies(cookieHeaders);
+            outbound.Remove("Cookie");
+            if (kept.Length > 0)
+            {
+                outbound.TryAddWithoutValidation("Cookie", kept);
+            }
+        }
+
+        var user = context.HttpContext.User;
+        if (user.Identity?.IsAuthenticated == true)
+        {
+            outbound.TryAddWithoutValidation(userHeader, user.FindFirst(GatewayClaims.IdentityId)?.Value);
+            if (user.FindFirst(GatewayClaims.Email)?.Value is { } email)
+            {
+                outbound.TryAddWithoutValidation(emailHeader, email);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Drops the consumed cookies by name and keeps every other pair byte for byte.</summary>
+    private string KeepCookies(IEnumerable<string> headers)
+    {
+        var kept = new List<string>();
+        foreach (var header in headers)
+        {
+            foreach (var pair in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var equals = pair.IndexOf('=');
+                var name = (equals < 0 ? pair : pair[..equals]).Trim();
+                if (!consumedCookies.Contains(name))
+                {
+                    kept.Add(pair);
+                }
+            }
+        }
+
+        return string.Join("; ", kept);
+    }
+
+    /// <summary>One spelling for header names that some server stacks treat as the same: case and '_' versus '-'.</summary>
+    private static string Normalize(string name) => name.Replace('_', '-').ToLowerInvariant();
+}

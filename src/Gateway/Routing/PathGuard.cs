@@ -1,0 +1,69 @@
+using Gateway.Errors;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// Refuses request paths that an upstream server could read differently from the gateway: dot segments (left in
+/// place by hosts other than Kestrel), '..;' (Tomcat), backslashes, empty segments, encoded slashes or dots and double
+/// encoding. Otherwise a path could match a public route here and reach a protected page there
+/// (oauth2-proxy CVE-2025-54576, Oathkeeper CVE-2026-33494).
+/// </summary>
+internal static class PathGuard
+{
+    public static IApplicationBuilder UsePathGuard(this IApplicationBuilder app) => app.Use(static (context, next) =>
+    {
+        if (IsAmbiguous(context.Request.Path.Value) || IsAmbiguous(context.Request.PathBase.Value))
+        {
+            GatewayError.Set(context, StatusCodes.Status400BadRequest, "Malformed address",
+                "The address contains path segments the gateway does not accept (such as '..', '\\', '//' or encoded slashes).");
+            return Task.CompletedTask;
+        }
+
+        return next(context);
+    });
+
+    public static bool IsAmbiguous(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < path.Length; i++)
+        {
+            var c = path[i];
+            if (c is '\\' || char.IsControl(c))
+            {
+                return true;
+            }
+
+            // Kestrel decodes every escape except %2F; anything still escaped here was encoded twice or is a slash.
+            if (c == '%' && i + 2 < path.Length && IsEncodedSeparator(path[i + 1], path[i + 2]))
+            {
+                return true;
+            }
+        }
+
+        var segments = path.Split('/');
+        for (var i = 1; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var semicolon = segment.IndexOf(';');
+            var name = semicolon < 0 ? segment : segment[..semicolon];
+            if (name is "." or ".." || (segment.Length == 0 && i < segments.Length - 1))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsEncodedSeparator(char high, char low) => char.ToUpperInvariant(low) switch
+    {
+        'E' or 'F' when high == '2' => true, // %2E '.', %2F '/'
+        'C' when high == '5' => true, // %5C '\'
+        '5' when high == '2' => true, // %25 '%': double encoding
+        _ => high is '0' or '1', // control characters
+    };
+}

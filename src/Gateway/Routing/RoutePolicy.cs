@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Net.Mail;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// Who may use a route, read from the route's YARP <c>Metadata</c>. A route that says nothing requires a signed-in
+/// user (secure by default). Allow-lists are exact, case-insensitive matches on the session's email address.
+/// </summary>
+internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmails, FrozenSet<string> AllowedDomains)
+{
+    public const string AccessKey = "Gateway.Access";
+    public const string AllowedEmailsKey = "Gateway.AllowedEmails";
+    public const string AllowedDomainsKey = "Gateway.AllowedDomains";
+
+    private const string KeyPrefix = "Gateway.";
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey];
+
+    public static readonly RoutePolicy SignedIn = new(false, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
+
+    public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
+
+    public bool Allows(string? email)
+    {
+        if (!HasAllowList)
+        {
+            return true;
+        }
+
+        if (email is null)
+        {
+            return false;
+        }
+
+        // The domain is what follows the only '@': an address with two cannot pass a domain check.
+        var at = email.IndexOf('@');
+        return AllowedEmails.Contains(email)
+            || (at > 0 && at == email.LastIndexOf('@') && AllowedDomains.Contains(email[(at + 1)..]));
+    }
+
+    /// <summary>Reads the policy of one route, adding every problem found to <paramref name="problems"/>.</summary>
+    public static RoutePolicy Parse(RouteConfig route, GatewayPaths paths, ICollection<string> problems)
+    {
+        var where = $"ReverseProxy:Routes:{route.RouteId}";
+        var path = route.Match?.Path;
+        if (paths.IsReserved(path))
+        {
+            problems.Add($"{where}:Match:Path '{path}' lies under the gateway's reserved prefix '{paths.Prefix}'; choose another path or change Gateway:PathPrefix.");
+        }
+
+        if (!string.IsNullOrEmpty(route.AuthorizationPolicy))
+        {
+            problems.Add($"{where}:AuthorizationPolicy is set to '{route.AuthorizationPolicy}'; the gateway decides access from Metadata '{AccessKey}' ('Public' or 'SignedIn'), '{AllowedEmailsKey}' and '{AllowedDomainsKey}' instead.");
+        }
+
+        var metadata = route.Metadata ?? new Dictionary<string, string>();
+        foreach (var key in metadata.Keys)
+        {
+            if (key.StartsWith(KeyPrefix, StringComparison.OrdinalIgnoreCase) && !KnownKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add($"{where}:Metadata:{key} is not a setting the gateway knows; expected one of {string.Join(", ", KnownKeys)}.");
+            }
+        }
+
+        var isPublic = false;
+        var access = Value(metadata, AccessKey)?.Trim();
+        if (access is not null)
+        {
+            if (access.Equals("Public", StringComparison.OrdinalIgnoreCase))
+            {
+                isPublic = true;
+            }
+            else if (!access.Equals("SignedIn", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{where}:Metadata:{AccessKey} is '{access}'; expected 'Public' or 'SignedIn'.");
+            }
+        }
+
+        var emails = List(metadata, AllowedEmailsKey, where, IsEmail, "an email address such as 'ada@example.com'", problems);
+        var domains = List(metadata, AllowedDomainsKey, where, IsDomain, "a domain such as 'example.com' (no '@', no wildcard)", problems);
+        if (isPublic && (emails.Count > 0 || domains.Count > 0))
+        {
+            problems.Add($"{where} is 'Public' but also lists allowed emails or domains; a public route lets everyone in, so remove one or the other.");
+        }
+
+        return isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
+    }
+
+    private static string? Value(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.FirstOrDefault(pair => pair.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private static FrozenSet<string> List(IReadOnlyDictionary<string, string> metadata, string key, string where,
+        Func<string, bool> isValid, string expected, ICollection<string> problems)
+    {
+        var raw = Value(metadata, key);
+        if (raw is null)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var items = raw.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            problems.Add($"{where}:Metadata:{key} is empty; list at least one value or remove it.");
+        }
+
+        foreach (var item in items.Where(item => !isValid(item)))
+        {
+            problems.Add($"{where}:Metadata:{key} has '{item}', which is not {expected}.");
+        }
+
+        return items.Select(item => item.ToLowerInvariant()).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static bool IsEmail(string value) =>
+        value.Count(c => c == '@') == 1
+        && MailAddress.TryCreate(value, out var address)
+        && address.Address.Equals(value, StringComparison.OrdinalIgnoreCase)
+        && IsDomain(address.Host);
+
+    private static bool IsDomain(string value) =>
+        value.Length is > 0 and <= 253
+        && Uri.CheckHostName(value) == UriHostNameType.Dns
+        && value.Contains('.')
+        && !value.StartsWith('.') && !value.EndsWith('.');
+}
+
+/// <summary>The parsed policy of every route YARP currently serves, by route id; rebuilt on each config reload.</summary>
+internal sealed class RoutePolicyCatalog
+{
+    private readonly ConcurrentDictionary<string, RoutePolicy> policies = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Set(string routeId, RoutePolicy policy) => policies[routeId] = policy;
+
+    public RoutePolicy? Find(string routeId) => policies.GetValueOrDefault(routeId);
+}

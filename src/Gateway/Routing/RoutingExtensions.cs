@@ -1,0 +1,84 @@
+using Gateway.Errors;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Authorization;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Routing;
+
+internal static class RoutingExtensions
+{
+    public const string ReverseProxySection = "ReverseProxy";
+
+    public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IdentityHeadersOptions>()
+            .BindConfiguration(IdentityHeadersOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.")
+            .ValidateOnStart();
+
+        services.AddSingleton<RoutePolicyCatalog>();
+        services.AddSingleton<IAuthorizationHandler, RouteAccessHandler>();
+        services.AddAuthorizationBuilder().AddPolicy(RoutePolicyConfigFilter.RouteAccessPolicy, policy => policy
+            .AddAuthenticationSchemes(Sessions.GatewayClaims.Scheme)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new RouteAccessRequirement()));
+
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection(ReverseProxySection))
+            .AddConfigFilter<RoutePolicyConfigFilter>()
+            .AddTransforms<IdentityHeadersTransform>();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps YARP after checking every route's policy, so one start reports every problem of every route.
+    /// Upstream answers pass untouched; only YARP's own failures (502/503/504) get the gateway's error page.
+    /// </summary>
+    public static IEndpointConventionBuilder MapGatewayProxy(this WebApplication app)
+    {
+        var paths = app.Services.GetRequiredService<GatewayPaths>();
+        var problems = new List<string>();
+        foreach (var provider in app.Services.GetServices<IProxyConfigProvider>())
+        {
+            foreach (var route in provider.GetConfig().Routes)
+            {
+                RoutePolicy.Parse(route, paths, problems);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(Describe(problems));
+        }
+
+        return app.MapReverseProxy(proxy =>
+        {
+            proxy.Use(ShowForwarderErrors);
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+    }
+
+    public static string Describe(IReadOnlyCollection<string> problems) =>
+        $"The gateway's route configuration has {problems.Count} problem(s):{Environment.NewLine}"
+        + string.Join(Environment.NewLine, problems.Select(p => " - " + p));
+
+    private static async Task ShowForwarderErrors(HttpContext context, Func<Task> next)
+    {
+        var statusPages = context.Features.Get<IStatusCodePagesFeature>();
+        if (statusPages is not null)
+        {
+            statusPages.Enabled = false; // an app's own 404 or 500 is the app's business
+        }
+
+        await next();
+
+        if (context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted && statusPages is not null)
+        {
+            statusPages.Enabled = true;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Buffers;
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Caching.Hybrid;
+
+namespace Gateway.Sessions;
+
+/// <summary>
+/// What the gateway remembers of one whoami answer. A null <see cref="IdentityId"/> is a remembered "no session".
+/// Immutable, so HybridCache hands out the same instance on every local hit instead of deserializing it.
+/// </summary>
+[ImmutableObject(true)]
+internal sealed record CachedSession(
+    string? SessionId,
+    string? IdentityId,
+    string? Email,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset CacheUntil)
+{
+    public bool IsSession => IdentityId is not null;
+
+    /// <summary>Fresh enough to trust without asking Kratos again.</summary>
+    public bool IsFresh(DateTimeOffset now) => now < CacheUntil;
+
+    /// <summary>Kratos' own rule: active and not past <c>expires_at</c>, checked again on every cache hit.</summary>
+    public bool IsValid(DateTimeOffset now) => IsSession && now < ExpiresAt;
+}
+
+[JsonSerializable(typeof(CachedSession))]
+internal sealed partial class CachedSessionJsonContext : JsonSerializerContext;
+
+/// <summary>Source-generated JSON for the distributed cache level, so no reflection runs on the request path.</summary>
+internal sealed class CachedSessionSerializer : IHybridCacheSerializer<CachedSession>
+{
+    public CachedSession Deserialize(ReadOnlySequence<byte> source)
+    {
+        var reader = new Utf8JsonReader(source);
+        return JsonSerializer.Deserialize(ref reader, CachedSessionJsonContext.Default.CachedSession)
+            ?? throw new JsonException("Empty cached session.");
+    }
+
+    public void Serialize(CachedSession value, IBufferWriter<byte> target)
+    {
+        using var writer = new Utf8JsonWriter(target);
+        JsonSerializer.Serialize(writer, value, CachedSessionJsonContext.Default.CachedSession);
+    }
+}

@@ -1,0 +1,26 @@
+using System.Security.Claims;
+
+namespace Gateway.Sessions;
+
+/// <summary>The claims a signed-in request carries; route policies and the identity headers read only these.</summary>
+internal static class GatewayClaims
+{
+    public const string Scheme = "Gateway";
+
+    public const string IdentityId = ClaimTypes.NameIdentifier;
+
+    public const string Email = ClaimTypes.Email;
+
+    public const string SessionId = "sid";
+
+    public static ClaimsPrincipal Principal(CachedSession session)
+    {
+        var claims = new List<Claim>(3) { new(IdentityId, session.IdentityId!), new(SessionId, session.SessionId ?? "") };
+        if (session.Email is not null)
+        {
+            claims.Add(new Claim(Email, session.Email));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, Email, ClaimTypes.Role));
+    }
+}

@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Sessions;
+
+/// <summary>
+/// The gateway's own session cookie. It carries the Kratos session token encrypted and signed with Data Protection,
+/// so the token never travels in plain text and a tampered cookie is simply no session.
+/// </summary>
+internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOptions<SessionOptions> options, IOptions<GatewayOptions> gateway)
+{
+    private readonly IDataProtector protector = dataProtection.CreateProtector("Gateway.Sessions.SessionCookie.v1");
+
+    public bool Secure { get; } = gateway.IsHttpsOrigin();
+
+    /// <summary>Over https the <c>__Host-</c> prefix makes browsers refuse the cookie from subdomains or without Secure.</summary>
+    public string Name { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + options.Value.CookieName;
+
+    public string Protect(string sessionToken) => protector.Protect(sessionToken);
+
+    public string? Unprotect(string cookieValue)
+    {
+        try
+        {
+            return protector.Unprotect(cookieValue);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    public void Append(HttpResponse response, string sessionToken, DateTimeOffset expiresAt) =>
+        response.Cookies.Append(Name, Protect(sessionToken), new CookieOptions
+        {
+            HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/", Expires = expiresAt, IsEssential = true,
+        });
+
+    public void Delete(HttpResponse response) =>
+        response.Cookies.Delete(Name, new CookieOptions { HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/" });
+}

@@ -1,0 +1,99 @@
+using Gateway.Kratos;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Sessions;
+
+internal enum SessionStatus
+{
+    Valid,
+    Invalid,
+
+    /// <summary>Kratos could not answer: the request must be refused, never forwarded (fail closed).</summary>
+    Unavailable,
+}
+
+internal readonly record struct SessionCheck(SessionStatus Status, CachedSession? Session);
+
+/// <summary>
+/// Checks a credential against Kratos' <c>/sessions/whoami</c> through HybridCache. One cache entry per credential
+/// (keyed by its SHA-256); concurrent misses for one credential share one Kratos call (HybridCache's stampede
+/// protection). How long an answer is trusted is decided here against <see cref="TimeProvider"/>, because the cache's
+/// own expiry is fixed before Kratos has answered: min(CacheTtl, time to expires_at, Ory-Session-Cache-For), and
+/// NegativeCacheTtl for "no session". Kratos failures are never cached.
+/// </summary>
+internal sealed partial class SessionValidator(
+    HybridCache cache,
+    KratosClient kratos,
+    TimeProvider time,
+    IOptions<SessionOptions> options,
+    IOptions<KratosOptions> kratosOptions,
+    ILogger<SessionValidator> logger)
+{
+    private readonly SessionOptions options = options.Value;
+    private readonly string emailTrait = kratosOptions.Value.EmailTrait;
+
+    public async ValueTask<SessionCheck> ValidateAsync(SessionCredential credential, CancellationToken cancellationToken)
+    {
+        var key = credential.CacheKey;
+        CachedSession entry;
+        try
+        {
+            entry = await GetAsync(key, credential, cancellationToken);
+            if (!entry.IsFresh(time.GetUtcNow()))
+            {
+                await cache.RemoveAsync(key, cancellationToken);
+                entry = await GetAsync(key, credential, cancellationToken);
+            }
+        }
+        catch (KratosUnavailableException)
+        {
+            return new SessionCheck(SessionStatus.Unavailable, null);
+        }
+
+        return entry.IsValid(time.GetUtcNow())
+            ? new SessionCheck(SessionStatus.Valid, entry)
+            : new SessionCheck(SessionStatus.Invalid, null);
+    }
+
+    /// <summary>Forgets a credential at once, e.g. on sign-out.</summary>
+    public ValueTask ForgetAsync(SessionCredential credential, CancellationToken cancellationToken) =>
+        cache.RemoveAsync(credential.CacheKey, cancellationToken);
+
+    private ValueTask<CachedSession> GetAsync(string key, SessionCredential credential, CancellationToken cancellationToken)
+    {
+        var ttl = options.CacheTtl > TimeSpan.Zero ? options.CacheTtl : TimeSpan.FromMilliseconds(1);
+        return cache.GetOrCreateAsync(
+            key,
+            (self: this, credential),
+            static (state, ct) => state.self.AskKratosAsync(state.credential, ct),
+            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
+            cancellationToken: cancellationToken);
+    }
+
+    private async ValueTask<CachedSession> AskKratosAsync(SessionCredential credential, CancellationToken cancellationToken)
+    {
+        var answer = credential.Kind == CredentialKind.KratosCookie
+            ? await kratos.WhoAmIWithCookieAsync(credential.Value, cancellationToken)
+            : await kratos.WhoAmIWithTokenAsync(credential.Value, cancellationToken);
+
+        var now = time.GetUtcNow();
+        var session = answer.Session;
+        if (session is null || session.Active != true || session.Identity is null || session.ExpiresAt is not { } expiresAt || expiresAt <= now)
+        {
+            Log.NoSession(logger, credential.Kind);
+            return new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
+        }
+
+        var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), expiresAt - now);
+        return new CachedSession(session.Id, session.Identity.Id, session.Identity.Trait(emailTrait), expiresAt, now + cacheFor);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is { } value && value < a ? value : a;
+
+    private static partial class Log
+    {
+        [LoggerMessage(3001, LogLevel.Debug, "Kratos knows no active session for the presented {Kind}.")]
+        public static partial void NoSession(ILogger logger, CredentialKind kind);
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Gateway.Sessions;
+
+internal static class SessionsExtensions
+{
+    public static IServiceCollection AddSessions(this IServiceCollection services)
+    {
+        services.AddOptions<SessionOptions>()
+            .BindConfiguration(SessionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddDataProtection().SetApplicationName("gateway");
+        services.AddHybridCache().AddSerializer<CachedSession, CachedSessionSerializer>();
+        services.AddSingleton<SessionCookie>();
+        services.AddSingleton<SessionValidator>();
+
+        services.AddAuthentication(GatewayClaims.Scheme)
+            .AddScheme<SessionHandlerOptions, SessionHandler>(GatewayClaims.Scheme, null);
+
+        // Secure by default: anything that does not say otherwise needs a signed-in user.
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(GatewayClaims.Scheme).RequireAuthenticatedUser().Build());
+        return services;
+    }
+}

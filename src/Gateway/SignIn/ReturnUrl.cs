@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.SignIn;
+
+/// <summary>
+/// Where to send a user after sign-in: only a path on this site, never another host. Anything doubtful becomes "/".
+/// Deliberately strict: the gateway itself only ever produces ASCII, percent-encoded, host-relative return URLs.
+/// </summary>
+internal static class ReturnUrl
+{
+    public const int MaxLength = 2048;
+
+    public static string Sanitize(string? candidate)
+    {
+        if (string.IsNullOrEmpty(candidate) || candidate.Length > MaxLength || candidate[0] != '/')
+        {
+            return "/";
+        }
+
+        foreach (var c in candidate)
+        {
+            // Backslashes act as slashes in browsers ("/\evil.example"); control characters and anything non-ASCII
+            // (full-width solidus, bidi marks) have no place in a URL the gateway built.
+            if (c is '\\' || c < 0x21 || c > 0x7E)
+            {
+                return "/";
+            }
+        }
+
+        // "//host" and "/\host" are protocol-relative. Also refuse what becomes one after a single decode.
+        var decoded = Uri.UnescapeDataString(candidate);
+        if (candidate.StartsWith("//", StringComparison.Ordinal) || decoded.StartsWith("//", StringComparison.Ordinal)
+            || decoded.StartsWith("/\\", StringComparison.Ordinal) || decoded.Any(char.IsControl))
+        {
+            return "/";
+        }
+
+        return RedirectHttpResult.IsLocalUrl(candidate) ? candidate : "/";
+    }
+}
