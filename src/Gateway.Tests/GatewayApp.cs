@@ -1,6 +1,8 @@
 using Gateway.Sessions;
 using Gateway.Tests.Fakes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,12 +50,24 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 
     public EchoUpstream Upstream { get; }
 
-    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <summary>
+    /// Starts the gateway in-process. With <paramref name="kestrel"/> it listens on a real loopback port, for tests
+    /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
+    /// </summary>
+    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false)
     {
         var app = new GatewayApp(await EchoUpstream.StartAsync(), configure);
+        if (kestrel)
+        {
+            app.UseKestrel(0);
+        }
+
         app.StartServer();
         return app;
     }
+
+    /// <summary>The loopback port of the gateway when started with Kestrel.</summary>
+    public int Port => new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });

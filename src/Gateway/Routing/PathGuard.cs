@@ -37,8 +37,9 @@ internal static class PathGuard
                 return true;
             }
 
-            // Kestrel decodes every escape except %2F; anything still escaped here was encoded twice or is a slash.
-            if (c == '%' && i + 2 < path.Length && IsEncodedSeparator(path[i + 1], path[i + 2]))
+            // Kestrel decodes every escape except %2F and bytes that are not UTF-8 (such as the overlong %C0%AE
+            // for '.'): anything still escaped here is a slash, double encoding or a byte another server may misread.
+            if (c == '%' && i + 2 < path.Length && char.IsAsciiHexDigit(path[i + 1]) && char.IsAsciiHexDigit(path[i + 2]))
             {
                 return true;
             }
@@ -58,12 +59,4 @@ internal static class PathGuard
 
         return false;
     }
-
-    private static bool IsEncodedSeparator(char high, char low) => char.ToUpperInvariant(low) switch
-    {
-        'E' or 'F' when high == '2' => true, // %2E '.', %2F '/'
-        'C' when high == '5' => true, // %5C '\'
-        '5' when high == '2' => true, // %25 '%': double encoding
-        _ => high is '0' or '1', // control characters
-    };
 }

@@ -1,0 +1,40 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// Sends a request byte for byte over a socket, because HttpClient tidies exactly what attackers rely on: it
+/// merges header spellings, and it resolves "..", so those tricks must be typed out to be tested.
+/// </summary>
+internal static class RawHttp
+{
+    public sealed record Answer(int Status, string Head, string Body)
+    {
+        public string? Header(string name) => Head.Split("\r\n")
+            .Where(line => line.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))
+            .Select(line => line[(name.Length + 1)..].Trim())
+            .FirstOrDefault();
+    }
+
+    public static async Task<Answer> SendAsync(int port, string target, IEnumerable<string>? headers = null, string method = "GET")
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, TestContext.Current.CancellationToken);
+        await using var stream = client.GetStream();
+        var request = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+        foreach (var header in headers ?? [])
+        {
+            request.Append(header).Append("\r\n");
+        }
+
+        request.Append("\r\n");
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request.ToString()), TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var head = split < 0 ? text : text[..split];
+        var status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return new Answer(status, head, split < 0 ? "" : text[(split + 4)..]);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using Gateway.Routing;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Tests.Routing;
+
+public sealed class RouteConfigurationTests
+{
+    private static readonly GatewayPaths Paths = new(GatewayPaths.DefaultPrefix);
+
+    [Fact]
+    public async Task TyposInRoutePoliciesStopTheStartListingEveryProblemAndWhere()
+    {
+        var start = () => GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:public:Metadata:Gateway.Access"] = "Pubic";
+            s["ReverseProxy:Routes:admin:Metadata:Gateway.AllowedEmails"] = "boss@example.com, not-an-email";
+            s["ReverseProxy:Routes:admin:Metadata:Gateway.AllowedDomain"] = "example.com";
+        });
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(start);
+
+        var message = error.ToString();
+        Assert.Contains("3 problem(s)", message);
+        Assert.Contains("ReverseProxy:Routes:public:Metadata:Gateway.Access is 'Pubic'; expected 'Public' or 'SignedIn'", message);
+        Assert.Contains("ReverseProxy:Routes:admin:Metadata:Gateway.AllowedEmails has 'not-an-email'", message);
+        Assert.Contains("ReverseProxy:Routes:admin:Metadata:Gateway.AllowedDomain is not a setting the gateway knows", message);
+    }
+
+    [Fact]
+    public async Task ARouteWithNoPolicyRequiresSignIn()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:reports:ClusterId"] = "app";
+            s["ReverseProxy:Routes:reports:Match:Path"] = "/reports/{**rest}";
+        });
+
+        var response = await app.Browser().SendAsync(Http.Api("/reports/q1"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    public static TheoryData<string, Dictionary<string, string>?, string?, string> BadRoutes => new()
+    {
+        { "/_gateway/{**rest}", null, null, "lies under the gateway's reserved prefix '/_gateway'" },
+        { "/_GATEWAY/sign-in", null, null, "reserved prefix" },
+        { "/x/{**rest}", null, "Anonymous", "AuthorizationPolicy is set to 'Anonymous'" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedDomains"] = "example.com" }, null, "is 'Public' but also lists allowed emails or domains" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "*.example.com" }, null, "has '*.example.com', which is not a domain" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "example.com@evil.example" }, null, "which is not a domain" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = " , " }, null, "is empty" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRoutes))]
+    public void BadRoutePoliciesAreExplained(string path, Dictionary<string, string>? metadata, string? authorizationPolicy, string expected)
+    {
+        var problems = new List<string>();
+        RoutePolicy.Parse(new RouteConfig { RouteId = "r1", ClusterId = "c", Match = new() { Path = path }, Metadata = metadata, AuthorizationPolicy = authorizationPolicy }, Paths, problems);
+
+        var problem = Assert.Single(problems);
+        Assert.StartsWith("ReverseProxy:Routes:r1", problem);
+        Assert.Contains(expected, problem);
+    }
+
+    [Fact]
+    public void GoodPoliciesParseWithoutProblems()
+    {
+        var problems = new List<string>();
+        var policy = RoutePolicy.Parse(new RouteConfig
+        {
+            RouteId = "r1", ClusterId = "c", Match = new() { Path = "/x/{**rest}" },
+            Metadata = new Dictionary<string, string> { ["gateway.access"] = "signedin", ["Gateway.AllowedEmails"] = "A@Example.com; b@example.com", ["Gateway.AllowedDomains"] = "corp.example" },
+        }, Paths, problems);
+
+        Assert.Empty(problems);
+        Assert.False(policy.IsPublic);
+        Assert.True(policy.Allows("a@example.com"));
+        Assert.True(policy.Allows("someone@corp.example"));
+        Assert.False(policy.Allows("someone@example.com"));
+        Assert.False(policy.Allows(null));
+    }
+
+    [Fact]
+    public async Task TheShippedConfigurationStarts()
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, "config");
+        Assert.True(File.Exists(Path.Combine(shipped, "routes.json")), "config/routes.json ships beside the binary");
+
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            foreach (var key in s.Keys.Where(k => k.StartsWith("ReverseProxy:", StringComparison.Ordinal)).ToList())
+            {
+                s.Remove(key);
+            }
+
+            s["Gateway:ConfigDirectory"] = shipped;
+        });
+
+        var response = await app.Browser().SendAsync(Http.Api("/anything"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}
