@@ -19,7 +19,7 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 }
 
 /// <summary>
-/// A legacy app on a real loopback port that records each request and answers "echo {path}". Paths under
+/// A legacy app on a real loopback port that records each request and answers "echo {path}". Paths ending in
 /// /status/{code} answer with that status and a body of their own, to show upstream errors pass untouched.
 /// </summary>
 public sealed class EchoUpstream : IAsyncDisposable
@@ -47,7 +47,8 @@ public sealed class EchoUpstream : IAsyncDisposable
             var headers = request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList();
             var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "";
             upstream.Received.Enqueue(new ReceivedRequest(request.Method, raw.Split('?')[0], request.QueryString.Value ?? "", headers));
-            if (request.Path.StartsWithSegments("/status", out var rest) && int.TryParse(rest.Value?.Trim('/'), out var status))
+            var statusAt = request.Path.Value!.IndexOf("/status/", StringComparison.Ordinal);
+            if (statusAt >= 0 && int.TryParse(request.Path.Value.AsSpan(statusAt + 8), out var status))
             {
                 context.Response.StatusCode = status;
                 await context.Response.WriteAsync($"upstream says {status}");
