@@ -25,6 +25,16 @@ internal static class Http
         return request;
     }
 
+    /// <summary>Asserts an RFC 9457 ProblemDetails answer with this status and returns its title.</summary>
+    public static async Task<string?> AssertProblemAsync(HttpResponseMessage response, int status)
+    {
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        return problem.RootElement.GetProperty("title").GetString();
+    }
+
     public static HttpRequestMessage With(this HttpRequestMessage request, string header, string value)
     {
         request.Headers.TryAddWithoutValidation(header, value);

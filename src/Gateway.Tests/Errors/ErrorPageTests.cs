@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 
 namespace Gateway.Tests.Errors;
 
@@ -28,9 +27,7 @@ public sealed class ErrorPageTests
 
         var response = await app.Browser().SendAsync(Http.Api("/api/x").With("X-Session-Token", alice.Token), Cancel);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
-        Assert.Equal(502, problem.RootElement.GetProperty("status").GetInt32());
+        await Http.AssertProblemAsync(response, 502);
     }
 
     [Theory]
