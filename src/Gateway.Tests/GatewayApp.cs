@@ -29,6 +29,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             ["Gateway:ConfigDirectory"] = Path.Combine(Path.GetTempPath(), "gateway-tests-without-config"),
             ["Kratos:PublicUrl"] = Kratos.Url,
             ["Kratos:Timeout"] = "00:00:01",
+            ["Kratos:CourierSecret"] = CourierSecret,
+            ["Gateway:PublicOrigin"] = "http://gateway.test",
             ["Logging:LogLevel:Default"] = "Warning",
             ["ReverseProxy:Routes:app:ClusterId"] = "app",
             ["ReverseProxy:Routes:app:Match:Path"] = "{**catch-all}",
@@ -43,6 +45,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         };
         configure?.Invoke(settings);
     }
+
+    public const string CourierSecret = "test-courier-secret-0123456789abcdef";
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero));
 

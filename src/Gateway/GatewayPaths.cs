@@ -14,6 +14,14 @@ internal sealed class GatewayPaths(string prefix)
 
     public string SignOut => Prefix + "/sign-out";
 
+    public string CheckEmail => Prefix + "/check-email";
+
+    /// <summary>The page an emailed link opens; it confirms, and only its POST signs in.</summary>
+    public string Link => Prefix + "/link";
+
+    /// <summary>Where Kratos' courier delivers messages (courier.http.request_config.url in kratos.yml).</summary>
+    public string KratosCourier => Prefix + "/kratos/courier";
+
     public string Error => Prefix + "/error";
 
     public string HealthLive => Prefix + "/health/live";

@@ -9,6 +9,35 @@ namespace Gateway.Kratos;
 /// <summary>The answer of <c>/sessions/whoami</c>: a session, or none; and how long Kratos allows caching it.</summary>
 internal sealed record WhoAmIResult(KratosSession? Session, TimeSpan? CacheFor);
 
+/// <summary>How Kratos answered one submission of a code login flow.</summary>
+internal enum LoginOutcome
+{
+    /// <summary>HTTP 400 with state sent_email and message 1010014: Kratos' way of saying "code sent".</summary>
+    CodeSent,
+
+    /// <summary>4000035: no such account, or one without the code credential.</summary>
+    UnknownAccount,
+
+    /// <summary>4010008: the code is wrong or was used.</summary>
+    WrongCode,
+
+    /// <summary>4000001: more than max_submissions on this flow, or a code used twice; a new flow is needed.</summary>
+    TooManyAttempts,
+
+    /// <summary>410 (flow or code lifespan over) or 404 (flow unknown).</summary>
+    Expired,
+
+    /// <summary>4010002: the flow was completed already.</summary>
+    AlreadyCompleted,
+
+    SignedIn,
+
+    /// <summary>Any other refusal; logged with its message id.</summary>
+    Refused,
+}
+
+internal sealed record LoginStep(LoginOutcome Outcome, KratosNativeLogin? Login = null);
+
 /// <summary>
 /// A typed client for Kratos' public API, written by hand because the generated Ory client throws on Kratos'
 /// "400 means code sent" answers (see docs/kratos-integration.md). Expected answers become values;
@@ -27,6 +56,148 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
     /// <summary>Checks Kratos' own browser session cookie, for apps whose users sign in through a Kratos UI.</summary>
     public Task<WhoAmIResult> WhoAmIWithCookieAsync(string cookieValue, CancellationToken cancellationToken) =>
         WhoAmIAsync("Cookie", SessionCookieName + "=" + cookieValue, cancellationToken);
+
+    /// <summary>Starts an API ("native") login flow: <c>GET /self-service/login/api</c>, returning the flow id.</summary>
+    public async Task<string> CreateLoginFlowAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "self-service/login/api");
+        request.Headers.Accept.Add(Json);
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            Log.UnexpectedStatus(logger, "create login flow", (int)response.StatusCode);
+            throw new KratosUnavailableException($"Kratos answered login flow creation with {(int)response.StatusCode}.");
+        }
+
+        var flow = await ReadAsync(response, KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
+        return flow.Id;
+    }
+
+    /// <summary>
+    /// Asks Kratos to email a code (through the courier), carrying the gateway's correlation id in
+    /// <c>transient_payload</c>. Success is HTTP 400 with state sent_email.
+    /// </summary>
+    public Task<LoginStep> SendCodeAsync(string flowId, string email, string correlationId, CancellationToken cancellationToken) =>
+        SubmitAsync(flowId, new KratosLoginSubmission("code", email, TransientPayload: new Dictionary<string, string> { [CorrelationKey] = correlationId }), null, null, cancellationToken);
+
+    /// <summary>
+    /// Submits the code. The user's User-Agent and IP go along (True-Client-IP, X-Forwarded-For) so Kratos' device
+    /// records show the user, not the gateway.
+    /// </summary>
+    public Task<LoginStep> SubmitCodeAsync(string flowId, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken) =>
+        SubmitAsync(flowId, new KratosLoginSubmission("code", email, Code: code), userAgent, clientIp, cancellationToken);
+
+    /// <summary>Revokes a session token: <c>DELETE /self-service/logout/api</c>. 204 and 403 (unknown token) both mean done.</summary>
+    public async Task LogoutAsync(string sessionToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "self-service/logout/api")
+        {
+            Content = JsonBody(new KratosLogout(sessionToken), KratosLoginJsonContext.Default.KratosLogout),
+        };
+        request.Headers.Accept.Add(Json);
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized))
+        {
+            Log.UnexpectedStatus(logger, "logout", (int)response.StatusCode);
+            throw new KratosUnavailableException($"Kratos answered logout with {(int)response.StatusCode}.");
+        }
+    }
+
+    /// <summary>The key of the gateway's correlation id inside Kratos' transient_payload.</summary>
+    public const string CorrelationKey = "gw_req";
+
+    private async Task<LoginStep> SubmitAsync(string flowId, KratosLoginSubmission submission, string? userAgent, string? clientIp, CancellationToken cancellationToken)
+    {
+        // Kratos refuses API-flow submissions that carry Cookie or Origin, and answers 303 instead of JSON unless
+        // Accept is exactly application/json: the handler never sends cookies and nothing here adds Origin.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "self-service/login?flow=" + Uri.EscapeDataString(flowId))
+        {
+            Content = JsonBody(submission, KratosLoginJsonContext.Default.KratosLoginSubmission),
+        };
+        request.Headers.Accept.Add(Json);
+        if (!string.IsNullOrEmpty(userAgent))
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+        }
+
+        if (!string.IsNullOrEmpty(clientIp))
+        {
+            request.Headers.TryAddWithoutValidation("True-Client-IP", clientIp);
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", clientIp);
+        }
+
+        using var response = await SendAsync(request, cancellationToken);
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.OK:
+                return new LoginStep(LoginOutcome.SignedIn, await ReadAsync(response, KratosLoginJsonContext.Default.KratosNativeLogin, cancellationToken));
+            case HttpStatusCode.Gone:
+            case HttpStatusCode.NotFound:
+                return new LoginStep(LoginOutcome.Expired);
+            case HttpStatusCode.BadRequest:
+                return new LoginStep(await ReadFlowOutcomeAsync(response, cancellationToken));
+            case >= HttpStatusCode.InternalServerError:
+                Log.UnexpectedStatus(logger, "login submission", (int)response.StatusCode);
+                throw new KratosUnavailableException($"Kratos answered a login submission with {(int)response.StatusCode}.");
+            default:
+                Log.UnexpectedStatus(logger, "login submission", (int)response.StatusCode);
+                return new LoginStep(LoginOutcome.Refused);
+        }
+    }
+
+    /// <summary>
+    /// A 400 carries the login flow: "code sent" and every refusal share the status and the shape, and only the
+    /// state and the message ids tell them apart (ids, not texts, which change between Kratos versions).
+    /// </summary>
+    private async Task<LoginOutcome> ReadFlowOutcomeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        KratosLoginFlow? flow;
+        try
+        {
+            flow = await response.Content.ReadFromJsonAsync(KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            flow = null;
+        }
+
+        if (flow?.Ui is not { } ui)
+        {
+            Log.LoginRefused(logger, 0);
+            return LoginOutcome.Refused; // an errorGeneric, e.g. a malformed flow id
+        }
+
+        var messages = (ui.Messages ?? []).Concat((ui.Nodes ?? []).SelectMany(n => n.Messages ?? [])).ToList();
+        var error = messages.FirstOrDefault(m => m.Type == "error");
+        if (error is null && flow.State == "sent_email" && messages.Any(m => m.Id == 1010014 && m.Type == "info"))
+        {
+            return LoginOutcome.CodeSent;
+        }
+
+        var outcome = error?.Id switch
+        {
+            4000035 => LoginOutcome.UnknownAccount,
+            4010008 => LoginOutcome.WrongCode,
+            4000001 => LoginOutcome.TooManyAttempts,
+            4010002 => LoginOutcome.AlreadyCompleted,
+            4010001 => LoginOutcome.Expired,
+            _ => LoginOutcome.Refused,
+        };
+        if (outcome == LoginOutcome.Refused || error?.Id == 4000001)
+        {
+            Log.LoginRefused(logger, error?.Id ?? 0);
+        }
+
+        return outcome;
+    }
+
+    private static ByteArrayContent JsonBody<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        // Exactly "application/json": Kratos treats a request as JSON when Content-Type equals it (x.IsJSONRequest).
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
 
     /// <summary>Kratos' readiness probe, <c>GET /health/ready</c>.</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -117,5 +288,8 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
 
         [LoggerMessage(2003, LogLevel.Warning, "Kratos did not answer {Path} in time.")]
         public static partial void TimedOut(ILogger logger, string? path);
+
+        [LoggerMessage(2004, LogLevel.Information, "Kratos refused a login submission with message {MessageId}.")]
+        public static partial void LoginRefused(ILogger logger, long messageId);
     }
 }

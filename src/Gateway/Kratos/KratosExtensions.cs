@@ -11,6 +11,7 @@ internal static class KratosExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.PublicUrl is null || o.PublicUrl.Scheme is "http" or "https", "Kratos:PublicUrl must be an http(s) URL.")
             .Validate(o => o.AdminUrl is null || o.AdminUrl.Scheme is "http" or "https", "Kratos:AdminUrl must be an http(s) URL.")
+            .Validate(o => !string.IsNullOrEmpty(o.CourierSecret), "Kratos:CourierSecret is required: the shared secret of courier.http.request_config.auth in kratos.yml (32+ characters).")
             .ValidateOnStart();
 
         services.AddHttpClient<KratosClient>((sp, http) =>
@@ -27,6 +28,15 @@ internal static class KratosExtensions
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
+        services.AddHttpClient<KratosAdminClient>((sp, http) =>
+            {
+                var options = sp.GetRequiredService<IOptions<KratosOptions>>().Value;
+                http.BaseAddress = WithTrailingSlash(options.AdminUrl ?? options.PublicUrl!);
+                http.Timeout = options.Timeout;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
+        services.AddSingleton<KratosSignIn>();
+
         services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [ReadyTag]);
         return services;
     }

@@ -17,6 +17,20 @@ internal sealed class KratosOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Kratos:Timeout must be between 50 ms and 1 minute.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The identity schema used when the gateway creates identities.</summary>
+    [Required]
+    public string SchemaId { get; set; } = "default";
+
+    /// <summary>
+    /// The shared secret Kratos' courier sends in <see cref="CourierSecretHeader"/> (courier.http.request_config.auth
+    /// in kratos.yml). At least 32 characters; without it the courier endpoint refuses everything.
+    /// </summary>
+    [MinLength(32, ErrorMessage = "Kratos:CourierSecret must be at least 32 characters.")]
+    public string? CourierSecret { get; set; }
+
+    [Required]
+    public string CourierSecretHeader { get; set; } = "X-Courier-Secret";
+
     /// <summary>The name of the identity trait that holds the email address.</summary>
     [Required]
     public string EmailTrait { get; set; } = "email";

@@ -65,6 +65,12 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
         return null;
     }
 
+    /// <summary>The session token held in the gateway's own cookie, if it decrypts.</summary>
+    public static SessionCredential? FromGatewayCookie(HttpRequest request, SessionCookie cookie) =>
+        request.Cookies.TryGetValue(cookie.Name, out var value) && value.Length > 0 && cookie.Unprotect(value) is { } token
+            ? new SessionCredential(CredentialKind.SessionToken, token)
+            : null;
+
     /// <summary>The token of <c>Authorization: Bearer ory_st_…</c>; other schemes and tokens are the app's business.</summary>
     public static string? BearerToken(HttpRequest request)
     {

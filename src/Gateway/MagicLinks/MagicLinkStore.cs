@@ -1,0 +1,43 @@
+using Gateway.State;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.MagicLinks;
+
+/// <summary>
+/// One-time link tickets. Looking at a ticket (the confirm page) changes nothing; redeeming takes it out of the
+/// store atomically, so of any number of concurrent redemptions exactly one gets it. Expiry is checked against
+/// <see cref="TimeProvider"/>; the store's time-to-live only cleans up.
+/// </summary>
+internal sealed class MagicLinkStore(IStateStore store, TimeProvider time, IOptions<MagicLinkOptions> options)
+{
+    private static string Key(string tokenHash) => "gw:link:" + tokenHash;
+
+    public TimeSpan Lifetime => options.Value.Lifetime;
+
+    /// <summary>Stores a ticket and returns the token for the email (the only place it ever appears).</summary>
+    public async Task<(string Token, MagicLinkTicket Ticket)> IssueAsync(
+        string email, string code, string proof, string returnUrl, string bindingHash, string pendingId, TimeSpan? notAfter, CancellationToken cancellationToken)
+    {
+        var lifetime = notAfter is { } cap && cap < Lifetime ? cap : Lifetime;
+        var token = LinkToken.Create();
+        var ticket = new MagicLinkTicket(email, code, proof, returnUrl, bindingHash, pendingId, time.GetUtcNow() + lifetime);
+        await store.SetAsync(Key(LinkToken.Hash(token)), ticket, MagicLinkJsonContext.Default.MagicLinkTicket, lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+        return (token, ticket);
+    }
+
+    /// <summary>The ticket behind a token, expired or not, without using it up.</summary>
+    public async Task<MagicLinkTicket?> PeekAsync(string? token, CancellationToken cancellationToken) =>
+        LinkToken.IsWellFormed(token)
+            ? await store.GetAsync(Key(LinkToken.Hash(token!)), MagicLinkJsonContext.Default.MagicLinkTicket, cancellationToken)
+            : null;
+
+    /// <summary>Takes the ticket out of the store; null if another request took it first or it never existed.</summary>
+    public async Task<MagicLinkTicket?> TakeAsync(string? token, CancellationToken cancellationToken) =>
+        LinkToken.IsWellFormed(token)
+            ? await store.TakeAsync(Key(LinkToken.Hash(token!)), MagicLinkJsonContext.Default.MagicLinkTicket, cancellationToken)
+            : null;
+
+    public ValueTask RevokeAsync(string tokenHash, CancellationToken cancellationToken) => store.RemoveAsync(Key(tokenHash), cancellationToken);
+
+    public bool IsExpired(MagicLinkTicket ticket) => ticket.ExpiresAt <= time.GetUtcNow();
+}

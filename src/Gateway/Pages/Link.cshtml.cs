@@ -1,0 +1,88 @@
+using Gateway.RateLimiting;
+using Gateway.SignIn;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Gateway.Pages;
+
+/// <summary>
+/// Where an emailed link lands. GET and HEAD only show "Continue as …" and change nothing, because mail scanners
+/// follow links and even submit forms; one press of the button (a POST with antiforgery, no script) signs in.
+/// </summary>
+[AllowAnonymous]
+[EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
+internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : PageModel
+{
+    public SignInStatus Status { get; private set; }
+
+    public string? MaskedEmail { get; private set; }
+
+    public string? Token { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public bool CanResend { get; private set; }
+
+    public string SignInUrl => paths.SignIn;
+
+    public async Task<IActionResult> OnGetAsync(string? t)
+    {
+        this.KeepTokenPrivate();
+        await ShowAsync(t);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string? t, string? code)
+    {
+        this.KeepTokenPrivate();
+        var result = await signIn.RedeemLinkAsync(HttpContext, t, code);
+        switch (result.Status)
+        {
+            case SignInStatus.SignedIn:
+                return LocalRedirect(result.ReturnUrl ?? "/");
+            case SignInStatus.Unavailable:
+                return this.SignInUnavailable();
+            case SignInStatus.CoolingDown:
+                return this.TooMany(result.RetryAfter);
+        }
+
+        await ShowAsync(t);
+        if (result.Status is SignInStatus.WrongCode or SignInStatus.NeedsCode)
+        {
+            Status = result.Status;
+            Error = result.Status == SignInStatus.WrongCode
+                ? $"That code is not right. {result.AttemptsLeft} {(result.AttemptsLeft == 1 ? "attempt" : "attempts")} left."
+                : "Enter the 6-digit code from the email.";
+        }
+        else if (result.Status is SignInStatus.Expired or SignInStatus.TooManyAttempts)
+        {
+            Status = result.Status;
+        }
+
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostResendAsync(string? t)
+    {
+        this.KeepTokenPrivate();
+        var result = await signIn.ResendAsync(HttpContext, t);
+        return result.Status switch
+        {
+            SignInStatus.Accepted => Redirect(paths.CheckEmail),
+            SignInStatus.RateLimited => this.TooMany(result.RetryAfter),
+            _ => Redirect(paths.SignIn),
+        };
+    }
+
+    private async Task ShowAsync(string? token)
+    {
+        var view = await signIn.ViewLinkAsync(HttpContext, token);
+        Status = view.Status;
+        MaskedEmail = view.MaskedEmail;
+        CanResend = view.Status == SignInStatus.Expired;
+        Token = view.Status == SignInStatus.Used ? null : token;
+    }
+}

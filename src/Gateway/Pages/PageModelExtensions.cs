@@ -1,0 +1,31 @@
+using Gateway.Errors;
+using Gateway.RateLimiting;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Gateway.Pages;
+
+/// <summary>Answers the sign-in pages share; the status code pages render them as the error page.</summary>
+internal static class PageModelExtensions
+{
+    public static StatusCodeResult TooMany(this PageModel page, TimeSpan? retryAfter)
+    {
+        RateLimitingExtensions.TooMany(page.HttpContext, retryAfter ?? TimeSpan.FromMinutes(1));
+        return new StatusCodeResult(StatusCodes.Status429TooManyRequests);
+    }
+
+    public static StatusCodeResult SignInUnavailable(this PageModel page)
+    {
+        page.Response.Headers.RetryAfter = "5";
+        GatewayError.Set(page.HttpContext, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
+            "The sign-in service did not answer. Nothing was used up: try again in a moment.");
+        return new StatusCodeResult(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Pages that carry a link token: never cached, never leaked through Referer.</summary>
+    public static void KeepTokenPrivate(this PageModel page)
+    {
+        page.Response.Headers.CacheControl = "no-store";
+        page.Response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+}

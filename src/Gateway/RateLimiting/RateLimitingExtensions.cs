@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Gateway.Errors;
+using Gateway.SignIn;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.RateLimiting;
+
+internal static class RateLimitingExtensions
+{
+    /// <summary>Per client IP, on the POSTs of the sign-in pages (GETs are free: they change nothing).</summary>
+    public const string SignInPolicy = "gateway-sign-in";
+
+    public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
+    {
+        services.AddSingleton<SignInLimits>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests; // the default is 503
+            limiter.AddPolicy(SignInPolicy, context =>
+            {
+                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                {
+                    return RateLimitPartition.GetNoLimiter("reads");
+                }
+
+                var perMinute = context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            limiter.OnRejected = (context, _) =>
+            {
+                var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+                TooMany(context.HttpContext, wait);
+                return ValueTask.CompletedTask;
+            };
+        });
+        return services;
+    }
+
+    /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>
+    public static void TooMany(HttpContext context, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        GatewayError.Set(context, StatusCodes.Status429TooManyRequests, "Too many attempts",
+            $"Please wait {Describe(wait)} and try again.");
+    }
+
+    public static string Describe(TimeSpan wait) =>
+        wait.TotalSeconds < 90 ? $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds" : $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes";
+}

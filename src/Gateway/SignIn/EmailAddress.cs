@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+
+namespace Gateway.SignIn;
+
+/// <summary>
+/// Typed email addresses, made canonical before anything else looks at them: trimmed, NFKC-normalised (so a
+/// full-width '＠' cannot smuggle a second address past a check, NextAuth GHSA-7rqj-j65f-68wh) and lower-cased,
+/// with the domain in its ASCII (IDNA) form. Deliberately narrower than RFC 5321: no quoted local parts, no
+/// comments, no control, space or invisible characters, ASCII local parts only.
+/// </summary>
+internal static class EmailAddress
+{
+    public const int MaxLength = 254;
+    public const int MaxLocalLength = 64;
+
+    private const string LocalSpecials = "!#$%&'*+/=?^_`{|}~.-";
+    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+
+    public static bool TryNormalize(string? input, out string email, out string error)
+    {
+        email = "";
+        var value = (input ?? "").Trim();
+        if (value.Length == 0)
+        {
+            error = "Enter your email address.";
+            return false;
+        }
+
+        if (value.Length > MaxLength * 4)
+        {
+            error = "That email address is too long.";
+            return false;
+        }
+
+        value = value.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+        foreach (var c in value)
+        {
+            var category = char.GetUnicodeCategory(c);
+            if (char.IsControl(c) || char.IsWhiteSpace(c) || category is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            {
+                error = "Email addresses cannot contain spaces, line breaks or invisible characters.";
+                return false;
+            }
+        }
+
+        var at = value.IndexOf('@');
+        if (at <= 0 || at != value.LastIndexOf('@') || at == value.Length - 1)
+        {
+            error = "Enter an address like name@example.com, with exactly one @.";
+            return false;
+        }
+
+        var local = value[..at];
+        if (local.Length > MaxLocalLength || local.StartsWith('.') || local.EndsWith('.') || local.Contains("..", StringComparison.Ordinal)
+            || !local.All(c => char.IsAsciiLetterOrDigit(c) || LocalSpecials.Contains(c)))
+        {
+            error = "The part before the @ can use letters, digits and . _ + - only.";
+            return false;
+        }
+
+        string domain;
+        try
+        {
+            domain = Idn.GetAscii(value[(at + 1)..]);
+        }
+        catch (ArgumentException)
+        {
+            error = "The part after the @ is not a valid domain.";
+            return false;
+        }
+
+        var labels = domain.Split('.');
+        if (labels.Length < 2 || labels.Any(l => l.Length is 0 or > 63) || labels[^1].All(char.IsAsciiDigit))
+        {
+            error = "The part after the @ is not a valid domain.";
+            return false;
+        }
+
+        email = local + "@" + domain;
+        if (email.Length > MaxLength)
+        {
+            error = "That email address is too long.";
+            email = "";
+            return false;
+        }
+
+        error = "";
+        return true;
+    }
+
+    /// <summary>The same mailbox for rate limits: "Ann+1@x" and "ann+2@x" count as one.</summary>
+    public static string LimitKey(string normalized)
+    {
+        var at = normalized.IndexOf('@');
+        var plus = normalized.IndexOf('+');
+        return plus > 0 && plus < at ? normalized[..plus] + normalized[at..] : normalized;
+    }
+
+    /// <summary>For pages and logs: "a***@example.com". Never shows more than the first character of the local part.</summary>
+    public static string Mask(string email)
+    {
+        var at = email.LastIndexOf('@');
+        return at <= 0 ? "***" : email[0] + "***" + email[at..];
+    }
+}

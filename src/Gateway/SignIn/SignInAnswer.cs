@@ -1,0 +1,45 @@
+namespace Gateway.SignIn;
+
+internal enum SignInStatus
+{
+    /// <summary>The request was taken; the page says "check your email" whatever happens next.</summary>
+    Accepted,
+    InvalidEmail,
+    RateLimited,
+    SignedIn,
+
+    /// <summary>The link was opened in another browser: the 6-digit code is needed too.</summary>
+    NeedsCode,
+    WrongCode,
+    InvalidCode,
+
+    /// <summary>The link or code expired, or Kratos' flow did; a new email is offered.</summary>
+    Expired,
+
+    /// <summary>The link was used already (or never existed).</summary>
+    Used,
+
+    /// <summary>Too many wrong codes for this request; a new email is offered.</summary>
+    TooManyAttempts,
+
+    /// <summary>Too many failed codes for the account lately; try again after the cool-down.</summary>
+    CoolingDown,
+
+    /// <summary>The identity provider could not answer; nothing was used up.</summary>
+    Unavailable,
+
+    /// <summary>No sign-in is waiting in this browser.</summary>
+    NoPendingRequest,
+}
+
+internal sealed record SignInAnswer(SignInStatus Status, string? Message = null, string? ReturnUrl = null, TimeSpan? RetryAfter = null, int? AttemptsLeft = null)
+{
+    public static readonly SignInAnswer Accepted = new(SignInStatus.Accepted);
+    public static readonly SignInAnswer Used = new(SignInStatus.Used);
+    public static readonly SignInAnswer Expired = new(SignInStatus.Expired);
+    public static readonly SignInAnswer Unavailable = new(SignInStatus.Unavailable);
+    public static readonly SignInAnswer NoPendingRequest = new(SignInStatus.NoPendingRequest);
+}
+
+/// <summary>What the confirm page shows for a link, without using it.</summary>
+internal sealed record LinkView(SignInStatus Status, string? MaskedEmail = null);

@@ -1,0 +1,19 @@
+namespace Gateway.SignIn;
+
+internal static class SignInExtensions
+{
+    public static IServiceCollection AddSignIn(this IServiceCollection services)
+    {
+        services.AddOptions<SignInOptions>()
+            .BindConfiguration(SignInOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<GatewayOptions>()
+            .Validate(o => o.PublicOrigin is not null, "Gateway:PublicOrigin is required: emailed links are built from it (e.g. 'https://apps.example.com').");
+        services.AddSingleton<BrowserBinding>();
+        services.AddSingleton<SignInService>();
+        services.AddSingleton<SignInQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignInQueue>());
+        return services;
+    }
+}

@@ -1,0 +1,370 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Kratos;
+using Gateway.MagicLinks;
+using Gateway.Mail;
+using Gateway.RateLimiting;
+using Gateway.Sessions;
+using Gateway.State;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.SignIn;
+
+/// <summary>
+/// The sign-in flow from the user's side: ask for a link, receive the code from the identity provider and email
+/// it as a one-time link, redeem the link (or type the code), sign out. Pages call this and render its results.
+/// </summary>
+internal sealed partial class SignInService(
+    IStateStore store,
+    MagicLinkStore links,
+    MailOutbox outbox,
+    KratosSignIn kratos,
+    BrowserBinding binding,
+    SessionCookie sessionCookie,
+    SessionValidator sessions,
+    SignInQueue queue,
+    SignInLimits limits,
+    TimeProvider time,
+    IOptions<SignInOptions> options,
+    IOptions<GatewayOptions> gateway,
+    GatewayPaths paths,
+    ILogger<SignInService> logger)
+{
+    private const int MaxCodeSubmissions = 5; // Kratos' default max_submissions per flow
+
+    private static string PendingKey(string id) => "gw:pending:" + id;
+
+    private static string FailedCodesKey(string email) =>
+        "gw:codefail:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
+
+    /// <summary>
+    /// "Email me a link": validates and limits, remembers the request for this browser, and hands the rest to the
+    /// background, so known, unknown and refused addresses all get the same answer in the same time.
+    /// </summary>
+    public async Task<SignInAnswer> RequestAsync(HttpContext context, string? emailInput, string? returnUrlInput)
+    {
+        if (!EmailAddress.TryNormalize(emailInput, out var email, out var error))
+        {
+            return new SignInAnswer(SignInStatus.InvalidEmail, error);
+        }
+
+        if (!limits.TryRequestEmail(email, out var retryAfter))
+        {
+            return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
+        }
+
+        var id = BrowserBinding.NewId();
+        var secret = BrowserBinding.NewSecret();
+        var expiresAt = time.GetUtcNow() + links.Lifetime;
+        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt);
+        await SavePendingAsync(pending, context.RequestAborted);
+        binding.Append(context.Response, id, secret, expiresAt);
+        queue.Enqueue(pending);
+        Log.Requested(logger, EmailAddress.Mask(email));
+        return SignInAnswer.Accepted;
+    }
+
+    /// <summary>Runs in the background: asks the identity provider to send a code for the pending request.</summary>
+    public async Task BeginAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var domain = pending.Email[(pending.Email.IndexOf('@') + 1)..];
+        var mayRegister = settings.AllowRegistration
+            && (settings.RegistrationDomains.Length == 0 || settings.RegistrationDomains.Contains(domain, StringComparer.OrdinalIgnoreCase));
+        await kratos.BeginAsync(pending.Email, pending.Id, mayRegister,
+            flowId => SavePendingAsync(pending with { FlowId = flowId }, cancellationToken).AsTask(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The identity provider produced a code for a pending request: wrap it in a one-time link and queue the email
+    /// to <paramref name="recipient"/>, the address stored on the identity.
+    /// </summary>
+    public async Task CodeArrivedAsync(string correlationId, string recipient, string code, int? expiresInMinutes, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(PendingKey(correlationId), SignInJsonContext.Default.PendingSignIn, cancellationToken) is not { FlowId: { } flowId } pending)
+        {
+            Log.NoPendingForCode(logger);
+            return;
+        }
+
+        var left = pending.ExpiresAt - time.GetUtcNow();
+        var cap = expiresInMinutes is { } minutes && TimeSpan.FromMinutes(minutes) < left ? TimeSpan.FromMinutes(minutes) : left;
+        var (token, ticket) = await links.IssueAsync(recipient, code, flowId, pending.ReturnUrl, pending.BindingHash, pending.Id, cap, cancellationToken);
+        await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token) }, cancellationToken);
+
+        var origin = gateway.Value.PublicOrigin!;
+        var link = new Uri(origin, paths.Link + "?t=" + token);
+        var lifetime = (int)Math.Ceiling((ticket.ExpiresAt - time.GetUtcNow()).TotalMinutes);
+        outbox.Enqueue(MagicLinkEmail.Create(recipient, link, code, lifetime, options.Value.SiteName));
+        Log.LinkQueued(logger, EmailAddress.Mask(recipient), lifetime);
+    }
+
+    /// <summary>What the confirm page shows for a link. Changes nothing: mail scanners open links too.</summary>
+    public async Task<LinkView> ViewLinkAsync(HttpContext context, string? token)
+    {
+        var ticket = await links.PeekAsync(token, context.RequestAborted);
+        if (ticket is null)
+        {
+            return new LinkView(SignInStatus.Used);
+        }
+
+        if (links.IsExpired(ticket))
+        {
+            return new LinkView(SignInStatus.Expired, EmailAddress.Mask(ticket.Email));
+        }
+
+        return new LinkView(binding.Matches(context.Request, ticket.BindingHash) ? SignInStatus.Accepted : SignInStatus.NeedsCode, EmailAddress.Mask(ticket.Email));
+    }
+
+    /// <summary>The confirm button: redeems the link once, asking for the code when opened in another browser.</summary>
+    public async Task<SignInAnswer> RedeemLinkAsync(HttpContext context, string? token, string? codeInput)
+    {
+        var cancellationToken = context.RequestAborted;
+        var ticket = await links.PeekAsync(token, cancellationToken);
+        if (ticket is null)
+        {
+            return SignInAnswer.Used;
+        }
+
+        if (links.IsExpired(ticket))
+        {
+            return SignInAnswer.Expired;
+        }
+
+        if (!binding.Matches(context.Request, ticket.BindingHash))
+        {
+            if (await CheckCooldownAsync(ticket.Email, cancellationToken) is { } coolingDown)
+            {
+                return coolingDown;
+            }
+
+            if (!TryReadCode(codeInput, out var code))
+            {
+                return new SignInAnswer(SignInStatus.NeedsCode);
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(code), Encoding.ASCII.GetBytes(ticket.Code)))
+            {
+                await store.IncrementAsync(FailedCodesKey(ticket.Email), options.Value.FailedCodeCooldown, cancellationToken);
+                var tries = await store.IncrementAsync("gw:linkfail:" + LinkToken.Hash(token!), links.Lifetime, cancellationToken);
+                if (tries >= MaxCodeSubmissions)
+                {
+                    await links.RevokeAsync(LinkToken.Hash(token!), cancellationToken);
+                    return new SignInAnswer(SignInStatus.TooManyAttempts);
+                }
+
+                return new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
+            }
+        }
+
+        // Of concurrent presses (double clicks, two devices), exactly one takes the ticket.
+        if (await links.TakeAsync(token, cancellationToken) is not { } taken)
+        {
+            return SignInAnswer.Used;
+        }
+
+        var pending = await store.GetAsync(PendingKey(taken.PendingId), SignInJsonContext.Default.PendingSignIn, cancellationToken);
+        try
+        {
+            return await CompleteAsync(context, taken.Proof, taken.Email, taken.Code, taken.ReturnUrl, pending);
+        }
+        catch (KratosUnavailableException)
+        {
+            // Nothing is half-done: put the ticket back so the same link works once the provider is back.
+            await store.SetAsync("gw:link:" + LinkToken.Hash(token!), taken, MagicLinkJsonContext.Default.MagicLinkTicket, links.Lifetime, cancellationToken);
+            return SignInAnswer.Unavailable;
+        }
+    }
+
+    /// <summary>The code typed on the "check your email" page, in the browser that asked.</summary>
+    public async Task<SignInAnswer> EnterCodeAsync(HttpContext context, string? codeInput)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (await FindPendingAsync(context) is not { } pending)
+        {
+            return SignInAnswer.NoPendingRequest;
+        }
+
+        if (!TryReadCode(codeInput, out var code))
+        {
+            return new SignInAnswer(SignInStatus.InvalidCode, "Enter the 6-digit code from the email.");
+        }
+
+        if (!limits.TryEnterCode(pending.Email, out var retryAfter))
+        {
+            return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
+        }
+
+        if (await CheckCooldownAsync(pending.Email, cancellationToken) is { } coolingDown)
+        {
+            return coolingDown;
+        }
+
+        if (pending.CodeSubmissions >= MaxCodeSubmissions)
+        {
+            return new SignInAnswer(SignInStatus.TooManyAttempts);
+        }
+
+        if (pending.FlowId is null)
+        {
+            // No code was ever sent (unknown address, or the provider was down): indistinguishable from a wrong code.
+            return await WrongCodeAsync(pending, cancellationToken);
+        }
+
+        try
+        {
+            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
+            await SavePendingAsync(pending, cancellationToken);
+            var result = await CompleteAsync(context, pending.FlowId, pending.Email, code, pending.ReturnUrl, pending);
+            return result.Status == SignInStatus.WrongCode ? await WrongCodeAsync(pending, cancellationToken) : result;
+        }
+        catch (KratosUnavailableException)
+        {
+            return SignInAnswer.Unavailable;
+        }
+    }
+
+    /// <summary>"Send me a new email" for the request waiting in this browser, or for an expired link.</summary>
+    public async Task<SignInAnswer> ResendAsync(HttpContext context, string? token)
+    {
+        if (token is not null)
+        {
+            return await links.PeekAsync(token, context.RequestAborted) is { } ticket
+                ? await RequestAsync(context, ticket.Email, ticket.ReturnUrl)
+                : SignInAnswer.NoPendingRequest;
+        }
+
+        return await FindPendingAsync(context) is { } pending
+            ? await RequestAsync(context, pending.Email, pending.ReturnUrl)
+            : SignInAnswer.NoPendingRequest;
+    }
+
+    /// <summary>Revokes the session in the identity provider (this one, or all of the identity's) and clears the cookie.</summary>
+    public async Task<SignInAnswer> SignOutAsync(HttpContext context, bool everywhere)
+    {
+        var cancellationToken = context.RequestAborted;
+        var credential = SessionCredential.FromGatewayCookie(context.Request, sessionCookie);
+        try
+        {
+            if (everywhere && context.User.FindFirst(GatewayClaims.IdentityId)?.Value is { } identityId)
+            {
+                await kratos.SignOutEverywhereAsync(identityId, cancellationToken);
+            }
+            else if (credential is { } own)
+            {
+                await kratos.SignOutAsync(own.Value, cancellationToken);
+            }
+        }
+        catch (KratosUnavailableException)
+        {
+            return SignInAnswer.Unavailable;
+        }
+        finally
+        {
+            // The cookie goes whatever Kratos said: the browser is signed out either way.
+            sessionCookie.Delete(context.Response);
+        }
+
+        if (credential is { } forget)
+        {
+            await sessions.ForgetAsync(forget, cancellationToken);
+        }
+
+        Log.SignedOut(logger, everywhere);
+        return new SignInAnswer(SignInStatus.Accepted);
+    }
+
+    private async Task<SignInAnswer> CompleteAsync(HttpContext context, string flowId, string email, string code, string returnUrl, PendingSignIn? pending)
+    {
+        var cancellationToken = context.RequestAborted;
+        var step = await kratos.CompleteAsync(flowId, email, code, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        switch (step.Outcome)
+        {
+            case LoginOutcome.SignedIn when step.Login is { } login:
+                var expiresAt = login.Session.ExpiresAt ?? time.GetUtcNow().AddHours(24);
+                sessionCookie.Append(context.Response, login.SessionToken, expiresAt);
+                await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
+                if (pending is not null)
+                {
+                    await store.RemoveAsync(PendingKey(pending.Id), cancellationToken);
+                    if (pending.TicketHash is { } ticketHash)
+                    {
+                        await links.RevokeAsync(ticketHash, cancellationToken);
+                    }
+
+                    if (binding.Matches(context.Request, pending.BindingHash))
+                    {
+                        binding.Delete(context.Response);
+                    }
+                }
+
+                Log.SignedIn(logger, EmailAddress.Mask(email));
+                return new SignInAnswer(SignInStatus.SignedIn, ReturnUrl: returnUrl);
+            case LoginOutcome.WrongCode:
+                await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeCooldown, cancellationToken);
+                return new SignInAnswer(SignInStatus.WrongCode);
+            case LoginOutcome.TooManyAttempts:
+                return new SignInAnswer(SignInStatus.TooManyAttempts);
+            case LoginOutcome.AlreadyCompleted:
+                return SignInAnswer.Used;
+            default:
+                return SignInAnswer.Expired;
+        }
+    }
+
+    private async Task<SignInAnswer> WrongCodeAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    {
+        if (pending.FlowId is null)
+        {
+            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
+            await SavePendingAsync(pending, cancellationToken);
+        }
+
+        var left = MaxCodeSubmissions - pending.CodeSubmissions;
+        return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
+    }
+
+    /// <summary>After MaxFailedCodes failures the account waits out the cool-down, counted from the first failure.</summary>
+    private async Task<SignInAnswer?> CheckCooldownAsync(string email, CancellationToken cancellationToken) =>
+        await store.GetCountAsync(FailedCodesKey(email), cancellationToken) >= options.Value.MaxFailedCodes
+            ? new SignInAnswer(SignInStatus.CoolingDown, RetryAfter: options.Value.FailedCodeCooldown)
+            : null;
+
+    private async Task<PendingSignIn?> FindPendingAsync(HttpContext context)
+    {
+        if (binding.Read(context.Request) is not { } cookie)
+        {
+            return null;
+        }
+
+        var pending = await store.GetAsync(PendingKey(cookie.PendingId), SignInJsonContext.Default.PendingSignIn, context.RequestAborted);
+        return pending is not null && binding.Matches(context.Request, pending.BindingHash) && pending.ExpiresAt > time.GetUtcNow() ? pending : null;
+    }
+
+    private ValueTask SavePendingAsync(PendingSignIn pending, CancellationToken cancellationToken) =>
+        store.SetAsync(PendingKey(pending.Id), pending, SignInJsonContext.Default.PendingSignIn, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+
+    private static bool TryReadCode(string? input, out string code)
+    {
+        code = new string((input ?? "").Where(c => !char.IsWhiteSpace(c) && c != '-').ToArray());
+        return code.Length == 6 && code.All(char.IsAsciiDigit);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4101, LogLevel.Information, "Sign-in requested for {Email}.")]
+        public static partial void Requested(ILogger logger, string email);
+
+        [LoggerMessage(4102, LogLevel.Information, "Queued a sign-in link for {Email}, valid {Minutes} minutes.")]
+        public static partial void LinkQueued(ILogger logger, string email, int minutes);
+
+        [LoggerMessage(4103, LogLevel.Information, "A code arrived for no pending sign-in (expired, or already used); it was dropped.")]
+        public static partial void NoPendingForCode(ILogger logger);
+
+        [LoggerMessage(4104, LogLevel.Information, "Signed in {Email}.")]
+        public static partial void SignedIn(ILogger logger, string email);
+
+        [LoggerMessage(4105, LogLevel.Information, "Signed out (everywhere: {Everywhere}).")]
+        public static partial void SignedOut(ILogger logger, bool everywhere);
+    }
+}
