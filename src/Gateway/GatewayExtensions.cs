@@ -31,6 +31,10 @@ internal static class GatewayExtensions
             }
         }
 
+        // The host logs every request URL, query included, and an emailed link carries its token in the query:
+        // its request lines stay out of the logs whatever level ops choose.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
         builder.Services.AddOptions<GatewayOptions>()
             .BindConfiguration(GatewayOptions.SectionName)
             .ValidateDataAnnotations()

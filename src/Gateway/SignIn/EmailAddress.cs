@@ -71,7 +71,8 @@ internal static class EmailAddress
         }
 
         var labels = domain.Split('.');
-        if (labels.Length < 2 || labels.Any(l => l.Length is 0 or > 63) || labels[^1].All(char.IsAsciiDigit))
+        if (labels.Length < 2 || labels[^1].All(char.IsAsciiDigit)
+            || labels.Any(l => l.Length is 0 or > 63 || l.StartsWith('-') || l.EndsWith('-') || !l.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
         {
             error = "The part after the @ is not a valid domain.";
             return false;
