@@ -1,0 +1,395 @@
+using System.Net;
+
+namespace Gateway.Tests.SignIn;
+
+/// <summary>The sign-in a user goes through: Kratos (WireMock, with its courier) and SMTP (a real server on loopback).</summary>
+public sealed class MagicLinkFlowTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static async Task<string> TextAsync(HttpResponseMessage response) => await response.Content.ReadAsStringAsync(Cancel);
+
+    private static async Task<SignInMail> MailToAsync(GatewayApp app, string email) =>
+        SignInMail.From(await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(b => b.Address == email), TimeSpan.FromSeconds(10)));
+
+    [Fact]
+    public async Task AUserSignsInWithTheLinkAndLandsWhereTheyWereGoing()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+
+        var protectedPage = await browser.GetAsync("/reports/q1?year=2026");
+        Assert.Equal(HttpStatusCode.Redirect, protectedPage.StatusCode);
+        var signInPage = await browser.FollowAsync(protectedPage);
+        Assert.Contains("Email me a sign-in link", await TextAsync(signInPage));
+
+        var asked = await browser.RequestLinkAsync("Alice@Example.com", "/reports/q1?year=2026");
+        Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode);
+        Assert.Equal("/_gateway/check-email", asked.Headers.Location!.OriginalString);
+        Assert.Contains("Check your email", await TextAsync(await browser.FollowAsync(asked)));
+
+        var mail = await MailToAsync(app, "alice@example.com");
+        Assert.Contains("expire in 10 minutes", mail.Message.TextBody);
+        Assert.Contains(mail.Code, mail.Message.HtmlBody);
+
+        var confirm = await browser.GetAsync(mail.LinkPath);
+        Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
+        Assert.Contains("Continue as a***@example.com", await TextAsync(confirm));
+        Assert.Equal(0, app.Kratos.CodeSubmissions); // opening the link used nothing up
+
+        var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal("/reports/q1?year=2026", signedIn.Headers.Location!.OriginalString);
+        var cookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("gw_session=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+
+        var app200 = await browser.FollowAsync(signedIn);
+        Assert.Equal(HttpStatusCode.OK, app200.StatusCode);
+        Assert.Equal("echo /reports/q1", await TextAsync(app200));
+        Assert.Equal("alice@example.com", app.Upstream.Last.Single("X-Forwarded-Email"));
+        Assert.Equal(app.Kratos.FindIdentity("alice@example.com")!.Id, app.Upstream.Last.Single("X-Forwarded-User"));
+        Assert.Empty(app.Kratos.Violations);
+    }
+
+    [Fact]
+    public async Task PagesThatCarryATokenAreNeitherCachedNorLeakedThroughReferer()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+
+        var confirm = await browser.GetAsync(mail.LinkPath);
+        var head = await browser.SendAsync(new HttpRequestMessage(HttpMethod.Head, mail.LinkPath));
+
+        Assert.Equal("no-referrer", confirm.Headers.GetValues("Referrer-Policy").Single());
+        Assert.True(confirm.Headers.CacheControl?.NoStore);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(0, app.Kratos.CodeSubmissions);
+        Assert.DoesNotContain("<script", await TextAsync(confirm), StringComparison.OrdinalIgnoreCase); // nothing auto-submits
+    }
+
+    [Fact]
+    public async Task ALinkWorksOnce()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+        var form = new Dictionary<string, string> { ["t"] = mail.Token };
+        var page = await TextAsync(await browser.GetAsync(mail.LinkPath));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync(mail.LinkPath, form, TestBrowser.AntiforgeryToken(page))).StatusCode);
+
+        var again = await browser.PostAsync(mail.LinkPath, form, TestBrowser.AntiforgeryToken(page));
+        var reopened = await browser.GetAsync(mail.LinkPath);
+
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("already been used", await TextAsync(again));
+        Assert.Contains("already been used", await TextAsync(reopened));
+        Assert.Equal(1, app.Kratos.CodeSubmissions);
+    }
+
+    [Fact]
+    public async Task AnExpiredLinkOffersANewOne()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com", "/inbox");
+        var mail = await MailToAsync(app, "alice@example.com");
+
+        app.Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        var expired = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+
+        Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
+        var html = await TextAsync(expired);
+        Assert.Contains("This link has expired", html);
+        Assert.Equal(0, app.Kratos.CodeSubmissions);
+
+        // One press sends a fresh link for the same address and destination.
+        var resent = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token }, mail.LinkPath.Replace("?t=", "?handler=Resend&t=", StringComparison.Ordinal));
+        Assert.Equal("/_gateway/check-email", resent.Headers.Location!.OriginalString);
+        var fresh = SignInMail.From(await app.Smtp.WaitForMessageAsync(m => m.TextBody.Contains("/_gateway/link?t=", StringComparison.Ordinal) && !m.TextBody.Contains(mail.Token, StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        var signedIn = await browser.SubmitAsync(fresh.LinkPath, new Dictionary<string, string> { ["t"] = fresh.Token });
+        Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task ALinkOpenedInAnotherBrowserAlsoNeedsTheCode()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        await new TestBrowser(app).RequestLinkAsync("alice@example.com", "/inbox");
+        var mail = await MailToAsync(app, "alice@example.com");
+        var phone = new TestBrowser(app);
+
+        var confirm = await TextAsync(await phone.GetAsync(mail.LinkPath));
+        Assert.Contains("enter the 6-digit code", confirm);
+
+        var noCode = await phone.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        Assert.Equal(HttpStatusCode.BadRequest, noCode.StatusCode);
+        var wrong = await phone.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token, ["code"] = mail.Code == "000000" ? "111111" : "000000" });
+        Assert.Contains("That code is not right", await TextAsync(wrong));
+        Assert.Equal(0, app.Kratos.CodeSubmissions);
+
+        var signedIn = await phone.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token, ["code"] = mail.Code });
+        Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/inbox")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheCodeCanBeTypedOnTheCheckEmailPage()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var laptop = new TestBrowser(app);
+        await laptop.RequestLinkAsync("alice@example.com", "/inbox");
+        var mail = await MailToAsync(app, "alice@example.com");
+
+        var signedIn = await laptop.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = mail.Code[..3] + " " + mail.Code[3..] });
+
+        Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/inbox")).StatusCode);
+        // The link in the same email is spent too.
+        Assert.Contains("already been used", await TextAsync(await laptop.GetAsync(mail.LinkPath)));
+    }
+
+    [Fact]
+    public async Task WrongCodesSaySoAndAfterFiveANewEmailIsOffered()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+        var wrong = mail.Code == "123456" ? "654321" : "123456";
+
+        for (var left = 4; left >= 1; left--)
+        {
+            var answer = await TextAsync(await browser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong }));
+            Assert.Contains($"That code is not right. {left} attempt", answer);
+        }
+
+        var fifth = await TextAsync(await browser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong }));
+        var sixth = await TextAsync(await browser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = mail.Code }));
+
+        Assert.Contains("Send me a new email", fifth);
+        Assert.Contains("Ask for a new one", fifth);
+        Assert.Contains("Send me a new email", sixth);
+        Assert.Equal(5, app.Kratos.CodeSubmissions); // the right code after the cap never reached Kratos
+    }
+
+    [Theory]
+    [InlineData("nobody@example.com", false, null)]
+    [InlineData("stranger@elsewhere.example", true, "example.com")]
+    public async Task AnAddressThatMayNotSignInGetsTheSamePageAndNoMail(string email, bool registration, string? domain)
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["SignIn:AllowRegistration"] = registration.ToString();
+            if (domain is not null)
+            {
+                s["SignIn:RegistrationDomains:0"] = domain;
+            }
+        });
+        app.Kratos.AddIdentity("alice@example.com");
+        var known = await new TestBrowser(app).RequestLinkAsync("alice@example.com");
+        var unknown = await new TestBrowser(app).RequestLinkAsync(email);
+
+        Assert.Equal(known.StatusCode, unknown.StatusCode);
+        Assert.Equal(known.Headers.Location, unknown.Headers.Location);
+        await MailToAsync(app, "alice@example.com");
+        await app.Kratos.WhenCourierIdleAsync();
+        await Task.Delay(200, Cancel);
+        Assert.DoesNotContain(app.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == email));
+        Assert.Null(app.Kratos.FindIdentity(email));
+    }
+
+    [Fact]
+    public async Task WithRegistrationOnANewAddressGetsAnAccountAndALink()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["SignIn:AllowRegistration"] = "true";
+            s["SignIn:RegistrationDomains:0"] = "example.com";
+        });
+        var browser = new TestBrowser(app);
+
+        await browser.RequestLinkAsync("newcomer@example.com", "/welcome");
+        var mail = await MailToAsync(app, "newcomer@example.com");
+        var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+
+        Assert.Equal("/welcome", signedIn.Headers.Location!.OriginalString);
+        Assert.NotNull(app.Kratos.FindIdentity("newcomer@example.com"));
+    }
+
+    [Fact]
+    public async Task MailAcceptedWhileSmtpIsDownArrivesOnceItIsBack()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        app.Smtp.Down = true;
+
+        await new TestBrowser(app).RequestLinkAsync("alice@example.com");
+        await app.Kratos.WhenCourierIdleAsync();
+        await WaitUntilAsync(() => app.Outbox.Pending == 1 && app.Smtp.RefusedAttempts > 0);
+        Assert.Empty(app.Smtp.Messages);
+
+        app.Smtp.Down = false;
+        app.Time.Advance(TimeSpan.FromSeconds(5));
+
+        var mail = await MailToAsync(app, "alice@example.com");
+        Assert.Single(app.Smtp.Messages);
+        Assert.Equal(6, mail.Code.Length);
+    }
+
+    [Fact]
+    public async Task ACourierRetryDoesNotSendASecondMail()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        await new TestBrowser(app).RequestLinkAsync("alice@example.com");
+        await MailToAsync(app, "alice@example.com");
+
+        await app.Kratos.RedeliverLastAsync();
+        await Task.Delay(300, Cancel);
+
+        Assert.Single(app.Smtp.Messages);
+    }
+
+    [Fact]
+    public async Task OtherKratosMessagesAreEmailedUnchanged()
+    {
+        await using var app = await GatewayApp.StartAsync();
+
+        await app.Kratos.SendCourierMessageAsync("verification_code_valid", "bob@example.com", "Please verify your email address", "Your code is 246810");
+
+        var mail = await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(b => b.Address == "bob@example.com"), TimeSpan.FromSeconds(10));
+        Assert.Equal("Please verify your email address", mail.Subject);
+        Assert.Contains("Your code is 246810", mail.TextBody);
+    }
+
+    [Fact]
+    public async Task TheCourierEndpointRefusesAWrongSecret()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/kratos/courier")
+        {
+            Content = new StringContent("""{"recipient":"bob@example.com","template_type":"stub","subject":"s","body":"b"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("X-Courier-Secret", "guess-guess-guess-guess-guess-guess");
+
+        var response = await app.Browser().SendAsync(request, Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await Task.Delay(200, Cancel);
+        Assert.Empty(app.Smtp.Messages);
+    }
+
+    [Fact]
+    public async Task AfterSignOutTheOldCookieIsRefused()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+        var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0];
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/inbox")).StatusCode);
+
+        var signOutPage = await TextAsync(await browser.GetAsync("/_gateway/sign-out"));
+        Assert.Contains("a***@example.com", signOutPage);
+        var signedOut = await browser.SubmitAsync("/_gateway/sign-out", new Dictionary<string, string>());
+
+        Assert.Equal("/_gateway/sign-in?signedOut=true", signedOut.Headers.Location!.OriginalString);
+        Assert.Equal(1, app.Kratos.LogoutCalls);
+        // The old cookie, replayed by someone who kept it, is refused at once (the cache entry went too).
+        var replay = await app.Browser().SendAsync(Http.Navigate("/inbox", cookie), Cancel);
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/inbox")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignOutEverywhereEndsTheOtherDevicesToo()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var identity = app.Kratos.AddIdentity("alice@example.com");
+        var phone = app.Kratos.AddSession("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+        await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+
+        await browser.SubmitAsync("/_gateway/sign-out", new Dictionary<string, string>(), "/_gateway/sign-out?handler=Everywhere");
+        app.Time.Advance(TimeSpan.FromSeconds(31)); // the phone's cached answer runs out
+
+        var phoneRequest = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", phone.Token), Cancel);
+        Assert.Equal(HttpStatusCode.Unauthorized, phoneRequest.StatusCode);
+        Assert.Equal(identity.Id, app.Kratos.FindIdentity("alice@example.com")!.Id);
+    }
+
+    [Fact]
+    public async Task TheSixthLinkForOneAddressWithinTheWindowIsRefusedWithRetryAfter()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var browser = new TestBrowser(app);
+        string[] spellings = ["pat@example.com", "PAT@example.com", "pat+1@example.com", "Pat+2@Example.com", "pat@example.com"];
+        foreach (var email in spellings)
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await browser.RequestLinkAsync(email)).StatusCode);
+        }
+
+        var sixth = await browser.RequestLinkAsync("pat+3@example.com");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, sixth.StatusCode);
+        Assert.NotNull(sixth.Headers.RetryAfter);
+        Assert.Contains("Too many attempts", await TextAsync(sixth));
+    }
+
+    [Fact]
+    public async Task AnInvalidAddressIsExplainedOnTheSamePage()
+    {
+        await using var app = await GatewayApp.StartAsync();
+
+        var answer = await new TestBrowser(app).RequestLinkAsync("alice@example.com\r\nBcc: everyone@example.com");
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("line breaks", await TextAsync(answer));
+        Assert.Equal(0, app.Kratos.LoginFlowsCreated);
+    }
+
+    [Fact]
+    public async Task KratosSeesTheUsersBrowserAndAddressNotTheGateway()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await MailToAsync(app, "alice@example.com");
+        var page = await TextAsync(await browser.GetAsync(mail.LinkPath));
+        var request = new HttpRequestMessage(HttpMethod.Post, mail.LinkPath)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["t"] = mail.Token, ["__RequestVerificationToken"] = TestBrowser.AntiforgeryToken(page)! }),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (TestBrowser)");
+
+        await browser.SendAsync(request);
+
+        Assert.Contains("Mozilla/5.0 (TestBrowser)", app.Kratos.LoginUserAgents);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(25, Cancel);
+        }
+
+        Assert.True(condition());
+    }
+}

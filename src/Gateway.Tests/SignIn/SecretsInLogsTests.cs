@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Testing;
+
+namespace Gateway.Tests.SignIn;
+
+public sealed class SecretsInLogsTests
+{
+    [Fact]
+    public async Task NoTokenCodeSessionTokenCookieOrFullEmailAppearsInAnyLogLine()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["Logging:LogLevel:Default"] = "Trace", captureLogs: true);
+        app.Kratos.AddIdentity("alice.secret@example.com");
+        var browser = new TestBrowser(app);
+
+        await browser.RequestLinkAsync("alice.secret@example.com", "/inbox");
+        var mail = SignInMail.From(await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(b => b.Address == "alice.secret@example.com"), TimeSpan.FromSeconds(10)));
+        await browser.GetAsync(mail.LinkPath);
+        var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0]["gw_session=".Length..];
+        await browser.GetAsync("/inbox");
+        await browser.SubmitAsync("/_gateway/sign-out", new Dictionary<string, string>());
+
+        var sessionToken = app.Kratos.IssuedSessionTokens.Single();
+        var lines = app.Services.GetFakeLogCollector().GetSnapshot()
+            .Select(r => $"{r.Category} {r.Message} {r.Exception}")
+            .ToList();
+        Assert.True(lines.Count > 20, "the flow was logged at all");
+        Assert.Contains(lines, l => l.Contains("a***@example.com", StringComparison.Ordinal));
+        foreach (var secret in new[] { mail.Token, sessionToken, cookie, "alice.secret@example.com", "alice.secret" })
+        {
+            Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.OrdinalIgnoreCase));
+        }
+
+        // The code is six digits: look for it as a number of its own, not inside longer ones.
+        Assert.DoesNotContain(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, $"(?<![0-9]){mail.Code}(?![0-9])"));
+    }
+}

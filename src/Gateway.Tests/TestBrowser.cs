@@ -1,0 +1,59 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// A browser for the in-process gateway: keeps its own cookies, shows redirects instead of following them, and
+/// submits forms the way a person does (load the page, take its antiforgery token, post).
+/// </summary>
+public sealed partial class TestBrowser(GatewayApp app)
+{
+    private readonly HttpClient client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public Task<HttpResponseMessage> GetAsync(string url) => client.SendAsync(Http.Navigate(url), Cancel);
+
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => client.SendAsync(request, Cancel);
+
+    /// <summary>Loads <paramref name="pageUrl"/>, then posts its form with <paramref name="fields"/> to <paramref name="action"/> (default: the page).</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(string pageUrl, IReadOnlyDictionary<string, string> fields, string? action = null)
+    {
+        var page = await GetAsync(pageUrl);
+        var html = await page.Content.ReadAsStringAsync(Cancel);
+        return await PostAsync(action ?? pageUrl, fields, AntiforgeryToken(html));
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string url, IReadOnlyDictionary<string, string> fields, string? antiforgeryToken)
+    {
+        var form = fields.ToDictionary();
+        if (antiforgeryToken is not null)
+        {
+            form["__RequestVerificationToken"] = antiforgeryToken;
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Accept.ParseAdd("text/html");
+        request.Headers.TryAddWithoutValidation("Sec-Fetch-Mode", "navigate");
+        return client.SendAsync(request, Cancel);
+    }
+
+    /// <summary>Asks for a link from the sign-in page, as a person typing their address.</summary>
+    public Task<HttpResponseMessage> RequestLinkAsync(string email, string returnUrl = "/") =>
+        SubmitAsync($"/_gateway/sign-in?returnUrl={Uri.EscapeDataString(returnUrl)}", new Dictionary<string, string> { ["email"] = email, ["returnUrl"] = returnUrl });
+
+    /// <summary>Follows a redirect the way a browser does and returns the page it lands on.</summary>
+    public async Task<HttpResponseMessage> FollowAsync(HttpResponseMessage redirect)
+    {
+        Assert.True(redirect.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.SeeOther or HttpStatusCode.Found, $"expected a redirect, got {(int)redirect.StatusCode}");
+        return await GetAsync(redirect.Headers.Location!.OriginalString);
+    }
+
+    public static string? AntiforgeryToken(string html) =>
+        AntiforgeryPattern().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryPattern();
+}
