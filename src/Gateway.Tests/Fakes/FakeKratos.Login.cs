@@ -256,7 +256,7 @@ public sealed partial class FakeKratos
         switch (flow.State)
         {
             case "choose_method":
-                return SendCode(call, flow, identifier.Length > 0 ? identifier : address, json, now, ref courier);
+                return SendCode(flow, identifier.Length > 0 ? identifier : address, json, now, ref courier);
             case "sent_email":
                 return VerifyCode(call, flow, address.Length > 0 ? address : identifier, code, now);
             default:
@@ -264,7 +264,7 @@ public sealed partial class FakeKratos
         }
     }
 
-    private ResponseMessage SendCode(Call call, LoginFlow flow, string submitted, bool json, DateTimeOffset now, ref CourierMessage? courier)
+    private ResponseMessage SendCode(LoginFlow flow, string submitted, bool json, DateTimeOffset now, ref CourierMessage? courier)
     {
         var identifier = NormalizeEmail(submitted);
         if (identifier.Length == 0)
