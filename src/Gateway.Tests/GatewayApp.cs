@@ -1,3 +1,4 @@
+using Gateway.Mail;
 using Gateway.Sessions;
 using Gateway.Tests.Fakes;
 using Microsoft.AspNetCore.Hosting;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests;
@@ -19,15 +21,24 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
 
-    private GatewayApp(EchoUpstream upstream, Action<Dictionary<string, string?>>? configure)
+    private readonly bool captureLogs;
+
+    private GatewayApp(EchoUpstream upstream, TestSmtpServer smtp, Action<Dictionary<string, string?>>? configure, bool captureLogs)
     {
         Upstream = upstream;
-        Kratos = new FakeKratos(Time);
+        Smtp = smtp;
+        this.captureLogs = captureLogs;
+        Kratos = new FakeKratos(Time) { CourierSecret = CourierSecret };
         settings = new Dictionary<string, string?>
         {
             // Tests describe their own routes; ops' files in config/ are checked by a test of their own.
             ["Gateway:ConfigDirectory"] = Path.Combine(Path.GetTempPath(), "gateway-tests-without-config"),
             ["Kratos:PublicUrl"] = Kratos.Url,
+            ["Kratos:AdminUrl"] = Kratos.AdminUrl,
+            ["Mail:Smtp:Host"] = smtp.Host,
+            ["Mail:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mail:Smtp:Security"] = "None",
+            ["Mail:From"] = "Sign-in <sign-in@gateway.test>",
             ["Kratos:Timeout"] = "00:00:01",
             ["Kratos:CourierSecret"] = CourierSecret,
             ["Gateway:PublicOrigin"] = "http://gateway.test",
@@ -54,19 +65,28 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 
     public EchoUpstream Upstream { get; }
 
+    /// <summary>A real SMTP server on loopback; the gateway sends to it with MailKit.</summary>
+    public TestSmtpServer Smtp { get; }
+
+    internal MailOutbox Outbox => Services.GetRequiredService<MailOutbox>();
+
     /// <summary>
     /// Starts the gateway in-process. With <paramref name="kestrel"/> it listens on a real loopback port, for tests
     /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
     /// </summary>
-    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false)
+    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false)
     {
-        var app = new GatewayApp(await EchoUpstream.StartAsync(), configure);
+        var app = new GatewayApp(await EchoUpstream.StartAsync(), await TestSmtpServer.StartAsync(), configure, captureLogs);
         if (kestrel)
         {
             app.UseKestrel(0);
         }
 
         app.StartServer();
+
+        // Kratos' courier delivers to the gateway like any HTTP client would.
+        var courier = app.CreateDefaultClient();
+        app.Kratos.CourierSender = (request, cancellationToken) => courier.SendAsync(request, cancellationToken);
         return app;
     }
 
@@ -88,7 +108,14 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            if (captureLogs)
+            {
+                services.AddLogging(logging => logging.AddFakeLogging());
+            }
+        });
     }
 
     public override async ValueTask DisposeAsync()
@@ -96,5 +123,6 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         await base.DisposeAsync();
         Kratos.Dispose();
         await Upstream.DisposeAsync();
+        await Smtp.DisposeAsync();
     }
 }

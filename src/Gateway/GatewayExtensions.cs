@@ -31,9 +31,12 @@ internal static class GatewayExtensions
             }
         }
 
-        // The host logs every request URL, query included, and an emailed link carries its token in the query:
-        // its request lines stay out of the logs whatever level ops choose.
+        // The host logs every request URL, query included, and Razor Pages log handler arguments at Trace; an
+        // emailed link carries its token in the query and forms carry codes and addresses. These categories stay
+        // quiet whatever level ops choose, so no token, code or address reaches a log.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.ModelBinding", LogLevel.Information);
 
         builder.Services.AddOptions<GatewayOptions>()
             .BindConfiguration(GatewayOptions.SectionName)

@@ -27,14 +27,16 @@ internal static class KratosExtensions
                 UseCookies = false,
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
+            })
+            .RemoveAllLoggers(); // its request lines would carry flow ids and addresses; KratosClient logs what matters
         services.AddHttpClient<KratosAdminClient>((sp, http) =>
             {
                 var options = sp.GetRequiredService<IOptions<KratosOptions>>().Value;
                 http.BaseAddress = WithTrailingSlash(options.AdminUrl ?? options.PublicUrl!);
                 http.Timeout = options.Timeout;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
+            .RemoveAllLoggers(); // lookups carry the address in the query string
         services.AddSingleton<KratosSignIn>();
 
         services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [ReadyTag]);

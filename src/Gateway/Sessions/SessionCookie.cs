@@ -8,7 +8,7 @@ namespace Gateway.Sessions;
 /// The gateway's own session cookie. It carries the Kratos session token encrypted and signed with Data Protection,
 /// so the token never travels in plain text and a tampered cookie is simply no session.
 /// </summary>
-internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOptions<SessionOptions> options, IOptions<GatewayOptions> gateway)
+internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOptions<SessionOptions> options, IOptions<GatewayOptions> gateway, TimeProvider time)
 {
     private readonly IDataProtector protector = dataProtection.CreateProtector("Gateway.Sessions.SessionCookie.v1");
 
@@ -34,9 +34,17 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
     public void Append(HttpResponse response, string sessionToken, DateTimeOffset expiresAt) =>
         response.Cookies.Append(Name, Protect(sessionToken), new CookieOptions
         {
-            HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/", Expires = expiresAt, IsEssential = true,
+            HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = Lifetime(expiresAt), IsEssential = true,
         });
 
     public void Delete(HttpResponse response) =>
         response.Cookies.Delete(Name, new CookieOptions { HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/" });
+
+    // Max-Age rather than Expires: the browser counts from its own clock, so a skewed client clock cannot
+    // keep the cookie longer (or drop it sooner) than the server meant.
+    private TimeSpan Lifetime(DateTimeOffset expiresAt)
+    {
+        var left = expiresAt - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 }

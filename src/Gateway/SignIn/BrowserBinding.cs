@@ -9,7 +9,7 @@ namespace Gateway.SignIn;
 /// signs in with one press; anywhere else (another browser, a mail scanner) the 6-digit code is needed too, which
 /// stops login CSRF and scanner redemption. Only the secret's SHA-256 is stored.
 /// </summary>
-internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway)
+internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway, TimeProvider time)
 {
     private readonly bool secure = gateway.IsHttpsOrigin();
 
@@ -24,7 +24,7 @@ internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway)
     public void Append(HttpResponse response, string pendingId, string secret, DateTimeOffset expiresAt) =>
         response.Cookies.Append(Name, pendingId + "." + secret, new CookieOptions
         {
-            HttpOnly = true, Secure = secure, SameSite = SameSiteMode.Lax, Path = "/", Expires = expiresAt, IsEssential = true,
+            HttpOnly = true, Secure = secure, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = Lifetime(expiresAt), IsEssential = true,
         });
 
     public void Delete(HttpResponse response) =>
@@ -45,4 +45,12 @@ internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway)
     public bool Matches(HttpRequest request, string bindingHash) =>
         Read(request) is { } cookie
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(cookie.Secret)), Encoding.ASCII.GetBytes(bindingHash));
+
+    // Max-Age rather than Expires: the browser counts from its own clock, so a skewed client clock cannot
+    // keep the cookie longer (or drop it sooner) than the server meant.
+    private TimeSpan Lifetime(DateTimeOffset expiresAt)
+    {
+        var left = expiresAt - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 }

@@ -1,0 +1,249 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Tests.Fakes;
+
+/// <summary>
+/// An identity of the default schema, whose <c>traits.email</c> is both the password and the code identifier
+/// (shared/kratos/identity.schema.email-code.json). Kratos stores the identifier and the addresses lower-cased.
+/// </summary>
+public sealed class FakeIdentity
+{
+    private readonly string schemaUrl;
+    private readonly string verifiableAddressId = Guid.NewGuid().ToString();
+    private readonly string recoveryAddressId = Guid.NewGuid().ToString();
+
+    internal FakeIdentity(string id, JsonObject traits, string schemaUrl, DateTimeOffset createdAt)
+    {
+        Id = id;
+        Traits = traits;
+        this.schemaUrl = schemaUrl;
+        CreatedAt = createdAt;
+        UpdatedAt = createdAt;
+        StateChangedAt = createdAt;
+    }
+
+    public string Id { get; }
+
+    /// <summary><c>traits.email</c> as it was given.</summary>
+    public string Email => Traits["email"]!.GetValue<string>();
+
+    /// <summary>The code/password credential identifier and address: what lookups match and codes are sent to.</summary>
+    public string Address => FakeKratos.NormalizeEmail(Email);
+
+    /// <summary>"active" or "inactive"; an inactive identity cannot log in and its sessions are not active.</summary>
+    public string State { get; set; } = "active";
+
+    /// <summary>Set once a code sent to the address was used: Kratos then marks the address verified.</summary>
+    public bool Verified { get; internal set; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    internal JsonObject Traits { get; }
+
+    internal DateTimeOffset UpdatedAt { get; set; }
+
+    internal DateTimeOffset StateChangedAt { get; set; }
+
+    internal DateTimeOffset? VerifiedAt { get; set; }
+
+    internal JsonNode? MetadataPublic { get; set; }
+
+    internal JsonNode? MetadataAdmin { get; set; }
+
+    internal string? ExternalId { get; set; }
+
+    /// <summary>
+    /// Kratos' Identity JSON. The public form (sessions, courier) never carries credentials or metadata_admin;
+    /// the admin API's form adds both, credentials without their config.
+    /// </summary>
+    internal JsonObject ToJson(bool admin = false)
+    {
+        var verifiable = new JsonObject
+        {
+            ["id"] = verifiableAddressId,
+            ["value"] = Address,
+            ["verified"] = Verified,
+            ["via"] = "email",
+            ["status"] = Verified ? "completed" : "pending",
+        };
+        if (VerifiedAt is { } verifiedAt)
+        {
+            verifiable["verified_at"] = KratosWire.Time(verifiedAt);
+        }
+
+        verifiable["created_at"] = KratosWire.Time(CreatedAt);
+        verifiable["updated_at"] = KratosWire.Time(VerifiedAt ?? CreatedAt);
+
+        var json = new JsonObject
+        {
+            ["id"] = Id,
+            ["schema_id"] = "default",
+            ["schema_url"] = schemaUrl,
+            ["state"] = State,
+            ["state_changed_at"] = KratosWire.Time(StateChangedAt),
+            ["traits"] = Traits.DeepClone(),
+            ["verifiable_addresses"] = new JsonArray(verifiable),
+            ["recovery_addresses"] = new JsonArray(new JsonObject
+            {
+                ["id"] = recoveryAddressId,
+                ["value"] = Address,
+                ["via"] = "email",
+                ["created_at"] = KratosWire.Time(CreatedAt),
+                ["updated_at"] = KratosWire.Time(CreatedAt),
+            }),
+            ["metadata_public"] = MetadataPublic?.DeepClone(),
+            ["created_at"] = KratosWire.Time(CreatedAt),
+            ["updated_at"] = KratosWire.Time(UpdatedAt),
+            ["organization_id"] = null,
+        };
+        if (ExternalId is not null)
+        {
+            json["external_id"] = ExternalId;
+        }
+
+        if (admin)
+        {
+            json["credentials"] = new JsonObject
+            {
+                ["code"] = new JsonObject
+                {
+                    ["type"] = "code",
+                    ["identifiers"] = new JsonArray(Address),
+                    ["version"] = 1,
+                    ["created_at"] = KratosWire.Time(CreatedAt),
+                    ["updated_at"] = KratosWire.Time(CreatedAt),
+                },
+            };
+            json["metadata_admin"] = MetadataAdmin?.DeepClone();
+        }
+
+        return json;
+    }
+}
+
+public sealed class FakeSession(string id, string identityId, string email, string token, string cookie, DateTimeOffset issuedAt, DateTimeOffset expiresAt)
+{
+    private readonly string deviceId = Guid.NewGuid().ToString();
+
+    public string Id { get; } = id;
+
+    public string IdentityId { get; } = identityId;
+
+    public string Email { get; } = email;
+
+    /// <summary>The session token Kratos hands native clients: "ory_st_" and 32 alphanumerics.</summary>
+    public string Token { get; } = token;
+
+    /// <summary>The value of the ory_kratos_session browser cookie for the same session.</summary>
+    public string Cookie { get; } = cookie;
+
+    public DateTimeOffset IssuedAt { get; } = issuedAt;
+
+    /// <summary>Moves when an admin extends the session.</summary>
+    public DateTimeOffset ExpiresAt { get; internal set; } = expiresAt;
+
+    public bool Active { get; set; } = true;
+
+    /// <summary>The device Kratos recorded at login: the caller's IP (see <see cref="KratosWire.ClientIp"/>).</summary>
+    public string IpAddress { get; init; } = "127.0.0.1";
+
+    public string UserAgent { get; init; } = "test";
+
+    public string Location { get; init; } = "";
+
+    /// <summary>The identity the session belongs to; sessions built by hand without one render a minimal identity.</summary>
+    public FakeIdentity? Identity { get; init; }
+
+    /// <summary>Kratos computes "active" at serialization time, including the identity's state.</summary>
+    public bool IsActive(DateTimeOffset now) => Active && ExpiresAt > now && Identity?.State is null or "active";
+
+    /// <summary>The whoami body.</summary>
+    public string ToJson(DateTimeOffset now) => ToJsonObject(now).ToJsonString();
+
+    /// <summary>
+    /// The session object. Admin reads without <c>expand</c> load neither identity nor devices (rendered as null
+    /// and []), and then "active" ignores the identity's state.
+    /// </summary>
+    internal JsonObject ToJsonObject(DateTimeOffset now, bool expandIdentity = true, bool expandDevices = true) => new()
+    {
+        ["id"] = Id,
+        ["active"] = expandIdentity ? IsActive(now) : Active && ExpiresAt > now,
+        ["expires_at"] = KratosWire.Time(ExpiresAt),
+        ["authenticated_at"] = KratosWire.Time(IssuedAt),
+        ["authenticator_assurance_level"] = "aal1",
+        ["authentication_methods"] = new JsonArray(new JsonObject { ["method"] = "code", ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(IssuedAt) }),
+        ["issued_at"] = KratosWire.Time(IssuedAt),
+        ["identity"] = expandIdentity ? Identity?.ToJson() ?? MinimalIdentity() : null,
+        ["devices"] = expandDevices
+            ? new JsonArray(new JsonObject { ["id"] = deviceId, ["ip_address"] = IpAddress, ["user_agent"] = UserAgent, ["location"] = Location })
+            : new JsonArray(),
+    };
+
+    private JsonObject MinimalIdentity() => new()
+    {
+        ["id"] = IdentityId,
+        ["schema_id"] = "default",
+        ["schema_url"] = "http://kratos-public:4433/schemas/ZGVmYXVsdA",
+        ["state"] = "active",
+        ["state_changed_at"] = KratosWire.Time(IssuedAt),
+        ["traits"] = new JsonObject { ["email"] = Email },
+        ["verifiable_addresses"] = new JsonArray(new JsonObject
+        {
+            ["id"] = Guid.NewGuid().ToString(), ["value"] = Email, ["verified"] = true, ["via"] = "email", ["status"] = "completed",
+        }),
+        ["recovery_addresses"] = new JsonArray(new JsonObject { ["id"] = Guid.NewGuid().ToString(), ["value"] = Email, ["via"] = "email" }),
+        ["metadata_public"] = null,
+        ["created_at"] = KratosWire.Time(IssuedAt),
+        ["updated_at"] = KratosWire.Time(IssuedAt),
+        ["organization_id"] = null,
+    };
+}
+
+/// <summary>
+/// One message the courier sent (or tried to): the fields a test asserts on, and <see cref="RawBody"/>, the exact
+/// JSON POSTed (go-jsonnet output of <c>function(ctx) ctx</c>).
+/// </summary>
+public sealed record CourierMessage(
+    string TemplateType,
+    string Recipient,
+    string Subject,
+    string Body,
+    string? Code,
+    string? TransientPayload,
+    string RawBody);
+
+/// <summary>A self-service login flow of type "api" and its one code.</summary>
+internal sealed class LoginFlow
+{
+    public required string Id { get; init; }
+
+    public required DateTimeOffset IssuedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public required string RequestUrl { get; init; }
+
+    public string State { get; set; } = "choose_method";
+
+    public string? Active { get; set; }
+
+    /// <summary>Code submissions on this flow: never reset, not even by a resend.</summary>
+    public int SubmitCount { get; set; }
+
+    public string? Code { get; set; }
+
+    public DateTimeOffset CodeExpiresAt { get; set; }
+
+    public bool CodeUsed { get; set; }
+
+    public FakeIdentity? CodeIdentity { get; set; }
+
+    public string Identifier { get; set; } = "";
+
+    public JsonNode? TransientPayload { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The ui.messages of the last answer, which Kratos persists with the flow.</summary>
+    public JsonArray Messages { get; set; } = [];
+}
