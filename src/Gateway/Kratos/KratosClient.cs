@@ -57,8 +57,8 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
     public Task<WhoAmIResult> WhoAmIWithCookieAsync(string cookieValue, CancellationToken cancellationToken) =>
         WhoAmIAsync("Cookie", SessionCookieName + "=" + cookieValue, cancellationToken);
 
-    /// <summary>Starts an API ("native") login flow: <c>GET /self-service/login/api</c>, returning the flow id.</summary>
-    public async Task<string> CreateLoginFlowAsync(CancellationToken cancellationToken)
+    /// <summary>Starts an API ("native") login flow: <c>GET /self-service/login/api</c>.</summary>
+    public async Task<KratosLoginFlow> CreateLoginFlowAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "self-service/login/api");
         request.Headers.Accept.Add(Json);
@@ -69,8 +69,7 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
             throw new KratosUnavailableException($"Kratos answered login flow creation with {(int)response.StatusCode}.");
         }
 
-        var flow = await ReadAsync(response, KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
-        return flow.Id;
+        return await ReadAsync(response, KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed partial class KratosSignIn(
     /// Registers the address first when allowed, then starts a flow and asks for a code. <paramref name="rememberFlow"/>
     /// runs before the code is requested, so the courier's message always finds the flow it belongs to.
     /// </summary>
-    public async Task<bool> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, Task> rememberFlow, CancellationToken cancellationToken)
+    public async Task<bool> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberFlow, CancellationToken cancellationToken)
     {
         if (mayRegister && await admin.FindIdentityAsync(email, cancellationToken) is null)
         {
@@ -26,9 +26,9 @@ internal sealed partial class KratosSignIn(
             Log.Registered(logger);
         }
 
-        var flowId = await client.CreateLoginFlowAsync(cancellationToken);
-        await rememberFlow(flowId);
-        var step = await client.SendCodeAsync(flowId, email, correlationId, cancellationToken);
+        var flow = await client.CreateLoginFlowAsync(cancellationToken);
+        await rememberFlow(flow.Id, flow.ExpiresAt);
+        var step = await client.SendCodeAsync(flow.Id, email, correlationId, cancellationToken);
         if (step.Outcome != LoginOutcome.CodeSent)
         {
             Log.NoCodeSent(logger, step.Outcome);

@@ -37,6 +37,10 @@ internal sealed class MagicLinkStore(IStateStore store, TimeProvider time, IOpti
             ? await store.TakeAsync(Key(LinkToken.Hash(token!)), MagicLinkJsonContext.Default.MagicLinkTicket, cancellationToken)
             : null;
 
+    /// <summary>Puts a taken ticket back, e.g. when the sign-in could not finish for reasons not the user's.</summary>
+    public ValueTask RestoreAsync(string token, MagicLinkTicket ticket, CancellationToken cancellationToken) =>
+        store.SetAsync(Key(LinkToken.Hash(token)), ticket, MagicLinkJsonContext.Default.MagicLinkTicket, Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+
     public ValueTask RevokeAsync(string tokenHash, CancellationToken cancellationToken) => store.RemoveAsync(Key(tokenHash), cancellationToken);
 
     public bool IsExpired(MagicLinkTicket ticket) => ticket.ExpiresAt <= time.GetUtcNow();

@@ -13,6 +13,7 @@ internal sealed record PendingSignIn(
     string BindingHash,
     DateTimeOffset ExpiresAt,
     string? FlowId = null,
+    DateTimeOffset? FlowExpiresAt = null,
     string? TicketHash = null,
     int CodeSubmissions = 0);
 

@@ -72,7 +72,7 @@ internal sealed partial class SignInService(
         var mayRegister = settings.AllowRegistration
             && (settings.RegistrationDomains.Length == 0 || settings.RegistrationDomains.Contains(domain, StringComparer.OrdinalIgnoreCase));
         await kratos.BeginAsync(pending.Email, pending.Id, mayRegister,
-            flowId => SavePendingAsync(pending with { FlowId = flowId }, cancellationToken).AsTask(), cancellationToken);
+            (flowId, flowExpiresAt) => SavePendingAsync(pending with { FlowId = flowId, FlowExpiresAt = flowExpiresAt }, cancellationToken).AsTask(), cancellationToken);
     }
 
     /// <summary>
@@ -87,8 +87,10 @@ internal sealed partial class SignInService(
             return;
         }
 
-        var left = pending.ExpiresAt - time.GetUtcNow();
-        var cap = expiresInMinutes is { } minutes && TimeSpan.FromMinutes(minutes) < left ? TimeSpan.FromMinutes(minutes) : left;
+        // A link never outlives what it stands for: the request, Kratos' code, or Kratos' flow.
+        var now = time.GetUtcNow();
+        TimeSpan[] limits = [pending.ExpiresAt - now, expiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue, pending.FlowExpiresAt is { } flowEnd ? flowEnd - now : TimeSpan.MaxValue];
+        var cap = limits.Min();
         var (token, ticket) = await links.IssueAsync(recipient, code, flowId, pending.ReturnUrl, pending.BindingHash, pending.Id, cap, cancellationToken);
         await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token) }, cancellationToken);
 
@@ -164,16 +166,27 @@ internal sealed partial class SignInService(
         }
 
         var pending = await store.GetAsync(PendingKey(taken.PendingId), SignInJsonContext.Default.PendingSignIn, cancellationToken);
+        SignInAnswer answer;
         try
         {
-            return await CompleteAsync(context, taken.Proof, taken.Email, taken.Code, taken.ReturnUrl, pending);
+            answer = await CompleteAsync(context, taken.Proof, taken.Email, taken.Code, taken.ReturnUrl, pending);
         }
         catch (KratosUnavailableException)
         {
             // Nothing is half-done: put the ticket back so the same link works once the provider is back.
-            await store.SetAsync("gw:link:" + LinkToken.Hash(token!), taken, MagicLinkJsonContext.Default.MagicLinkTicket, links.Lifetime, cancellationToken);
+            await links.RestoreAsync(token!, taken, cancellationToken);
             return SignInAnswer.Unavailable;
         }
+
+        if (answer.Status != SignInStatus.SignedIn)
+        {
+            // The provider retired the flow (expired, too many attempts): keep the ticket as expired, so the
+            // link's page can offer a new link for the same address and destination with one press.
+            await links.RestoreAsync(token!, taken with { ExpiresAt = time.GetUtcNow() }, cancellationToken);
+            return SignInAnswer.Expired;
+        }
+
+        return answer;
     }
 
     /// <summary>The code typed on the "check your email" page, in the browser that asked.</summary>
