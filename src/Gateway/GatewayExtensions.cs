@@ -51,7 +51,18 @@ internal static class GatewayExtensions
         var paths = new GatewayPaths(string.IsNullOrWhiteSpace(prefix) ? GatewayPaths.DefaultPrefix : prefix);
         builder.Services.AddSingleton(paths);
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHealthChecks();
         return paths;
+    }
+
+    /// <summary>Health checks with this tag decide readiness; liveness needs none.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Liveness (the process answers) and readiness (what it depends on answers), for load balancers and orchestrators.</summary>
+    public static void MapGatewayHealth(this WebApplication app, GatewayPaths paths)
+    {
+        app.MapHealthChecks(paths.HealthLive, new() { Predicate = _ => false }).AllowAnonymous().DisableHttpMetrics();
+        app.MapHealthChecks(paths.HealthReady, new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
     }
 
     public static bool IsHttpsOrigin(this IOptions<GatewayOptions> options) =>

@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Embedded;
 using Gateway.Errors;
 using Gateway.Kratos;
 using Gateway.MagicLinks;
@@ -6,22 +7,35 @@ using Gateway.Mail;
 using Gateway.Pages;
 using Gateway.RateLimiting;
 using Gateway.Routing;
+using Gateway.Sample;
 using Gateway.Sessions;
 using Gateway.SignIn;
 using Gateway.State;
 
 var builder = WebApplication.CreateBuilder(args);
 var paths = builder.AddGatewayCore();
+
+// The session authority: Kratos whenever it is configured, else the embedded one (one machine, trials).
+var useKratos = !string.IsNullOrWhiteSpace(builder.Configuration[$"{KratosOptions.SectionName}:{nameof(KratosOptions.PublicUrl)}"]);
+if (useKratos)
+{
+    builder.Services.AddKratos();
+}
+else
+{
+    builder.Services.AddEmbeddedAuthority();
+}
+
 builder.Services.AddGatewayErrors();
-builder.Services.AddKratos();
 builder.Services.AddSessions();
 builder.Services.AddState();
 builder.Services.AddMagicLinks();
-builder.Services.AddMail();
+builder.AddMail();
 builder.Services.AddSignIn();
 builder.Services.AddGatewayRateLimiting();
 builder.Services.AddGatewayProxy(builder.Configuration);
 builder.Services.AddGatewayPages(paths);
+builder.Services.AddSampleApp();
 
 var app = builder.Build();
 app.UseGatewayErrors(paths);
@@ -30,7 +44,15 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.MapRazorPages();
-app.MapKratosCourier(paths);
+if (useKratos)
+{
+    app.MapKratosCourier(paths);
+}
+else
+{
+    app.MapEmbeddedAdmin(paths);
+}
+
 app.MapGatewayHealth(paths);
 app.MapGatewayProxy();
 app.Run();

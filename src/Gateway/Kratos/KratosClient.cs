@@ -3,38 +3,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Sessions;
 
 namespace Gateway.Kratos;
 
 /// <summary>The answer of <c>/sessions/whoami</c>: a session, or none; and how long Kratos allows caching it.</summary>
 internal sealed record WhoAmIResult(KratosSession? Session, TimeSpan? CacheFor);
-
-/// <summary>How Kratos answered one submission of a code login flow.</summary>
-internal enum LoginOutcome
-{
-    /// <summary>HTTP 400 with state sent_email and message 1010014: Kratos' way of saying "code sent".</summary>
-    CodeSent,
-
-    /// <summary>4000035: no such account, or one without the code credential.</summary>
-    UnknownAccount,
-
-    /// <summary>4010008: the code is wrong or was used.</summary>
-    WrongCode,
-
-    /// <summary>4000001: more than max_submissions on this flow, or a code used twice; a new flow is needed.</summary>
-    TooManyAttempts,
-
-    /// <summary>410 (flow or code lifespan over) or 404 (flow unknown).</summary>
-    Expired,
-
-    /// <summary>4010002: the flow was completed already.</summary>
-    AlreadyCompleted,
-
-    SignedIn,
-
-    /// <summary>Any other refusal; logged with its message id.</summary>
-    Refused,
-}
 
 internal sealed record LoginStep(LoginOutcome Outcome, KratosNativeLogin? Login = null);
 

@@ -1,3 +1,4 @@
+using Gateway.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Kratos;
@@ -37,20 +38,10 @@ internal static class KratosExtensions
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
             .RemoveAllLoggers(); // lookups carry the address in the query string
-        services.AddSingleton<KratosSignIn>();
+        services.AddSingleton<ISessionAuthority, KratosAuthority>();
 
-        services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [ReadyTag]);
+        services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag]);
         return services;
-    }
-
-    /// <summary>Health checks with this tag decide readiness; liveness needs none.</summary>
-    public const string ReadyTag = "ready";
-
-    /// <summary>Liveness (the process answers) and readiness (Kratos answers), for load balancers and orchestrators.</summary>
-    public static void MapGatewayHealth(this WebApplication app, GatewayPaths paths)
-    {
-        app.MapHealthChecks(paths.HealthLive, new() { Predicate = _ => false }).AllowAnonymous().DisableHttpMetrics();
-        app.MapHealthChecks(paths.HealthReady, new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
     }
 
     private static Uri WithTrailingSlash(Uri uri) =>

@@ -2,16 +2,33 @@ namespace Gateway.Mail;
 
 internal static class MailExtensions
 {
-    public static IServiceCollection AddMail(this IServiceCollection services)
+    /// <summary>
+    /// SMTP when <c>Mail:Smtp:Host</c> is set. Without it, Development gets the in-memory dev mailbox and any other
+    /// environment refuses to start: a sign-in whose email goes nowhere is no sign-in.
+    /// </summary>
+    public static IHostApplicationBuilder AddMail(this IHostApplicationBuilder builder)
     {
-        services.AddOptions<MailOptions>()
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<MailOptions>()
             .BindConfiguration(MailOptions.SectionName)
             .ValidateDataAnnotations()
             .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Mail:From must be an address such as 'Sign-in <sign-in@example.com>'.")
+            .Validate(o => development || !string.IsNullOrWhiteSpace(o.Smtp.Host),
+                "Mail:Smtp:Host is required outside Development: sign-in emails need an SMTP relay (the dev mailbox exists only in Development).")
             .ValidateOnStart();
-        services.AddSingleton<IMailSender, SmtpMailSender>();
-        services.AddSingleton<MailOutbox>();
-        services.AddHostedService(sp => sp.GetRequiredService<MailOutbox>());
-        return services;
+
+        if (development && string.IsNullOrWhiteSpace(builder.Configuration[$"{MailOptions.SectionName}:Smtp:Host"]))
+        {
+            builder.Services.AddSingleton<DevMailbox>();
+            builder.Services.AddSingleton<IMailSender>(sp => sp.GetRequiredService<DevMailbox>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+        }
+
+        builder.Services.AddSingleton<MailOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MailOutbox>());
+        return builder;
     }
 }

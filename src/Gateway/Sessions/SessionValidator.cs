@@ -1,4 +1,3 @@
-using Gateway.Kratos;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 
@@ -9,14 +8,14 @@ internal enum SessionStatus
     Valid,
     Invalid,
 
-    /// <summary>Kratos could not answer: the request must be refused, never forwarded (fail closed).</summary>
+    /// <summary>The authority could not answer: the request must be refused, never forwarded (fail closed).</summary>
     Unavailable,
 }
 
 internal readonly record struct SessionCheck(SessionStatus Status, CachedSession? Session);
 
 /// <summary>
-/// Checks a credential against Kratos' <c>/sessions/whoami</c> through HybridCache. One cache entry per credential
+/// Checks a credential with the session authority (Kratos' <c>/sessions/whoami</c>) through HybridCache. One cache entry per credential
 /// (keyed by its SHA-256); concurrent misses for one credential share one Kratos call (HybridCache's stampede
 /// protection). How long an answer is trusted is decided here against <see cref="TimeProvider"/>, because the cache's
 /// own expiry is fixed before Kratos has answered: min(CacheTtl, time to expires_at, Ory-Session-Cache-For), and
@@ -24,14 +23,12 @@ internal readonly record struct SessionCheck(SessionStatus Status, CachedSession
 /// </summary>
 internal sealed partial class SessionValidator(
     HybridCache cache,
-    KratosClient kratos,
+    ISessionAuthority authority,
     TimeProvider time,
     IOptions<SessionOptions> options,
-    IOptions<KratosOptions> kratosOptions,
     ILogger<SessionValidator> logger)
 {
     private readonly SessionOptions options = options.Value;
-    private readonly string emailTrait = kratosOptions.Value.EmailTrait;
 
     public async ValueTask<SessionCheck> ValidateAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
@@ -46,7 +43,7 @@ internal sealed partial class SessionValidator(
                 entry = await GetAsync(key, credential, cancellationToken);
             }
         }
-        catch (KratosUnavailableException)
+        catch (SessionAuthorityUnavailableException)
         {
             return new SessionCheck(SessionStatus.Unavailable, null);
         }
@@ -66,34 +63,30 @@ internal sealed partial class SessionValidator(
         return cache.GetOrCreateAsync(
             key,
             (self: this, credential),
-            static (state, ct) => state.self.AskKratosAsync(state.credential, ct),
+            static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
             cancellationToken: cancellationToken);
     }
 
-    private async ValueTask<CachedSession> AskKratosAsync(SessionCredential credential, CancellationToken cancellationToken)
+    private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
-        var answer = credential.Kind == CredentialKind.KratosCookie
-            ? await kratos.WhoAmIWithCookieAsync(credential.Value, cancellationToken)
-            : await kratos.WhoAmIWithTokenAsync(credential.Value, cancellationToken);
-
+        var answer = await authority.LookupAsync(credential, cancellationToken);
         var now = time.GetUtcNow();
-        var session = answer.Session;
-        if (session is null || session.Active != true || session.Identity is null || session.ExpiresAt is not { } expiresAt || expiresAt <= now)
+        if (answer.Session is not { } session || session.ExpiresAt <= now)
         {
             Log.NoSession(logger, credential.Kind);
             return new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
         }
 
-        var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), expiresAt - now);
-        return new CachedSession(session.Id, session.Identity.Id, session.Identity.Trait(emailTrait), expiresAt, now + cacheFor);
+        var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), session.ExpiresAt - now);
+        return new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is { } value && value < a ? value : a;
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Debug, "Kratos knows no active session for the presented {Kind}.")]
+        [LoggerMessage(3001, LogLevel.Debug, "No active session for the presented {Kind}.")]
         public static partial void NoSession(ILogger logger, CredentialKind kind);
     }
 }

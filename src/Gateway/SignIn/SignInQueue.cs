@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Gateway.Kratos;
+using Gateway.Sessions;
 
 namespace Gateway.SignIn;
 
@@ -27,7 +27,7 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
                 {
                     await service.BeginAsync(pending, stoppingToken);
                 }
-                catch (KratosUnavailableException e)
+                catch (SessionAuthorityUnavailableException e)
                 {
                     Log.BeginFailed(logger, e.Message);
                 }

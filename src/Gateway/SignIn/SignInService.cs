@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.Kratos;
 using Gateway.MagicLinks;
 using Gateway.Mail;
 using Gateway.RateLimiting;
@@ -18,7 +17,7 @@ internal sealed partial class SignInService(
     IStateStore store,
     MagicLinkStore links,
     MailOutbox outbox,
-    KratosSignIn kratos,
+    ISessionAuthority authority,
     BrowserBinding binding,
     SessionCookie sessionCookie,
     SessionValidator sessions,
@@ -64,15 +63,22 @@ internal sealed partial class SignInService(
         return SignInAnswer.Accepted;
     }
 
-    /// <summary>Runs in the background: asks the identity provider to send a code for the pending request.</summary>
+    /// <summary>
+    /// Runs in the background: asks the session authority to prove the address. Kratos sends its code through the
+    /// courier later; the embedded authority hands it over at once.
+    /// </summary>
     public async Task BeginAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var domain = pending.Email[(pending.Email.IndexOf('@') + 1)..];
         var mayRegister = settings.AllowRegistration
             && (settings.RegistrationDomains.Length == 0 || settings.RegistrationDomains.Contains(domain, StringComparer.OrdinalIgnoreCase));
-        await kratos.BeginAsync(pending.Email, pending.Id, mayRegister,
-            (flowId, flowExpiresAt) => SavePendingAsync(pending with { FlowId = flowId, FlowExpiresAt = flowExpiresAt }, cancellationToken).AsTask(), cancellationToken);
+        var begun = await authority.BeginAsync(pending.Email, pending.Id, mayRegister,
+            (proof, proofExpiresAt) => SavePendingAsync(pending with { FlowId = proof, FlowExpiresAt = proofExpiresAt }, cancellationToken).AsTask(), cancellationToken);
+        if (begun.Code is { } code)
+        {
+            await CodeArrivedAsync(pending.Id, pending.Email, code, (int?)begun.CodeLifetime?.TotalMinutes, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -171,7 +177,7 @@ internal sealed partial class SignInService(
         {
             answer = await CompleteAsync(context, taken.Proof, taken.Email, taken.Code, taken.ReturnUrl, pending);
         }
-        catch (KratosUnavailableException)
+        catch (SessionAuthorityUnavailableException)
         {
             // Nothing is half-done: put the ticket back so the same link works once the provider is back.
             await links.RestoreAsync(token!, taken, cancellationToken);
@@ -231,7 +237,7 @@ internal sealed partial class SignInService(
             var result = await CompleteAsync(context, pending.FlowId, pending.Email, code, pending.ReturnUrl, pending);
             return result.Status == SignInStatus.WrongCode ? await WrongCodeAsync(pending, cancellationToken) : result;
         }
-        catch (KratosUnavailableException)
+        catch (SessionAuthorityUnavailableException)
         {
             return SignInAnswer.Unavailable;
         }
@@ -261,14 +267,14 @@ internal sealed partial class SignInService(
         {
             if (everywhere && context.User.FindFirst(GatewayClaims.IdentityId)?.Value is { } identityId)
             {
-                await kratos.SignOutEverywhereAsync(identityId, cancellationToken);
+                await authority.SignOutEverywhereAsync(identityId, cancellationToken);
             }
             else if (credential is { } own)
             {
-                await kratos.SignOutAsync(own.Value, cancellationToken);
+                await authority.SignOutAsync(own.Value, cancellationToken);
             }
         }
-        catch (KratosUnavailableException)
+        catch (SessionAuthorityUnavailableException)
         {
             return SignInAnswer.Unavailable;
         }
@@ -290,12 +296,12 @@ internal sealed partial class SignInService(
     private async Task<SignInAnswer> CompleteAsync(HttpContext context, string flowId, string email, string code, string returnUrl, PendingSignIn? pending)
     {
         var cancellationToken = context.RequestAborted;
-        var step = await kratos.CompleteAsync(flowId, email, code, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        var step = await authority.CompleteAsync(flowId, email, code, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
         switch (step.Outcome)
         {
-            case LoginOutcome.SignedIn when step.Login is { } login:
-                var expiresAt = login.Session.ExpiresAt ?? time.GetUtcNow().AddHours(24);
-                sessionCookie.Append(context.Response, login.SessionToken, expiresAt);
+            case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
+                var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
+                sessionCookie.Append(context.Response, sessionToken, expiresAt);
                 await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
                 if (pending is not null)
                 {

@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using Gateway.MagicLinks;
+using Gateway.Sessions;
+using Gateway.State;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Embedded;
+
+/// <summary>
+/// The gateway as its own session authority, for one machine and trials: an identity is a verified email address,
+/// sessions live in the state store (memory, or Redis when configured) with an absolute lifetime, and the cookie
+/// carries only a protected, opaque session id. Sessions can be ended one by one or all at once per identity (each
+/// identity has a generation; ending all bumps it, and older sessions stop matching).
+/// </summary>
+internal sealed partial class EmbeddedAuthority(
+    IStateStore store,
+    TimeProvider time,
+    MagicLinkStore links,
+    IOptions<EmbeddedOptions> options,
+    ILogger<EmbeddedAuthority> logger) : ISessionAuthority
+{
+    private const int MaxSubmissions = 5;
+
+    public async Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken)
+    {
+        var domains = options.Value.AllowedDomains;
+        if (domains.Length > 0 && !domains.Contains(email[(email.IndexOf('@') + 1)..], StringComparer.OrdinalIgnoreCase))
+        {
+            Log.DomainNotAllowed(logger);
+            return new BeginResult(false);
+        }
+
+        var proof = Token();
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var expiresAt = time.GetUtcNow() + links.Lifetime;
+        await store.SetAsync(ProofKey(proof), new EmbeddedProof(email, Hash(code), expiresAt), EmbeddedJsonContext.Default.EmbeddedProof, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+        await rememberProof(proof, expiresAt);
+        return new BeginResult(true, code, links.Lifetime);
+    }
+
+    public async Task<Completion> CompleteAsync(string proof, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken)
+    {
+        var pending = await store.GetAsync(ProofKey(proof), EmbeddedJsonContext.Default.EmbeddedProof, cancellationToken);
+        if (pending is null || pending.ExpiresAt <= time.GetUtcNow())
+        {
+            return new Completion(LoginOutcome.Expired);
+        }
+
+        // Counted before the code is checked, as Kratos does: the sixth try fails even with the right code.
+        if (await store.IncrementAsync(ProofKey(proof) + ":tries", links.Lifetime, cancellationToken) > MaxSubmissions)
+        {
+            return new Completion(LoginOutcome.TooManyAttempts);
+        }
+
+        if (!string.Equals(pending.Email, email, StringComparison.Ordinal)
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(code)), Encoding.ASCII.GetBytes(pending.CodeHash)))
+        {
+            return new Completion(LoginOutcome.WrongCode);
+        }
+
+        if (await store.TakeAsync(ProofKey(proof), cancellationToken) is null)
+        {
+            return new Completion(LoginOutcome.AlreadyCompleted);
+        }
+
+        var identityId = IdentityId(email);
+        var now = time.GetUtcNow();
+        var lifetime = options.Value.SessionLifetime;
+        var token = Token();
+        var session = new EmbeddedSession(Token(), identityId, email, now, now + lifetime, await store.GetCountAsync(GenerationKey(identityId), cancellationToken));
+        await store.SetAsync(SessionKey(token), session, EmbeddedJsonContext.Default.EmbeddedSession, lifetime, cancellationToken);
+        return new Completion(LoginOutcome.SignedIn, token, session.ExpiresAt);
+    }
+
+    public async Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken)
+    {
+        if (credential.Kind != CredentialKind.SessionToken
+            || await store.GetAsync(SessionKey(credential.Value), EmbeddedJsonContext.Default.EmbeddedSession, cancellationToken) is not { } session
+            || session.ExpiresAt <= time.GetUtcNow()
+            || session.Generation != await store.GetCountAsync(GenerationKey(session.IdentityId), cancellationToken))
+        {
+            return new SessionLookup(null);
+        }
+
+        return new SessionLookup(new AuthoritySession(session.Id, session.IdentityId, session.Email, session.ExpiresAt));
+    }
+
+    public async Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) =>
+        await store.RemoveAsync(SessionKey(sessionToken), cancellationToken);
+
+    public async Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken)
+    {
+        // The generation must outlive every session it ends; it expires only after they have.
+        await store.IncrementAsync(GenerationKey(identityId), options.Value.SessionLifetime + TimeSpan.FromDays(1), cancellationToken);
+        Log.EndedEverywhere(logger);
+    }
+
+    public Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) => Task.FromResult<string?>(IdentityId(email));
+
+    /// <summary>A stable id per address (a UUID from its SHA-256), so apps keyed by the user header survive restarts.</summary>
+    public static string IdentityId(string email)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("gateway-identity:" + email));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString();
+    }
+
+    private static string Token() => LinkToken.Create();
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    private static string ProofKey(string proof) => "gw:emb:proof:" + Hash(proof);
+
+    private static string SessionKey(string token) => "gw:emb:session:" + Hash(token);
+
+    private static string GenerationKey(string identityId) => "gw:emb:generation:" + identityId;
+
+    private static partial class Log
+    {
+        [LoggerMessage(6001, LogLevel.Information, "An address outside Embedded:AllowedDomains asked to sign in; no email is sent.")]
+        public static partial void DomainNotAllowed(ILogger logger);
+
+        [LoggerMessage(6002, LogLevel.Information, "Ended every session of an identity.")]
+        public static partial void EndedEverywhere(ILogger logger);
+    }
+}
+
+internal sealed record EmbeddedProof(string Email, string CodeHash, DateTimeOffset ExpiresAt);
+
+internal sealed record EmbeddedSession(string Id, string IdentityId, string Email, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, long Generation);
+
+[JsonSerializable(typeof(EmbeddedProof))]
+[JsonSerializable(typeof(EmbeddedSession))]
+internal sealed partial class EmbeddedJsonContext : JsonSerializerContext;

@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.SignIn;
+using Gateway.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Embedded;
+
+internal static partial class EmbeddedExtensions
+{
+    public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
+    {
+        services.AddOptions<EmbeddedOptions>()
+            .BindConfiguration(EmbeddedOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<ISessionAuthority, EmbeddedAuthority>();
+        services.AddHostedService<EphemeralSessionsWarning>();
+        return services;
+    }
+
+    /// <summary>
+    /// <c>POST {prefix}/admin/sessions/revoke</c> with <c>{"email": "…"}</c> and <c>Authorization: Bearer {Embedded:AdminKey}</c>:
+    /// ends every session of that address. Mapped only when an admin key is configured.
+    /// </summary>
+    public static void MapEmbeddedAdmin(this WebApplication app, GatewayPaths paths)
+    {
+        if (app.Services.GetRequiredService<IOptions<EmbeddedOptions>>().Value.AdminKey is not { Length: > 0 })
+        {
+            return;
+        }
+
+        app.MapPost(paths.Prefix + "/admin/sessions/revoke", RevokeAsync).AllowAnonymous().DisableAntiforgery();
+    }
+
+    private static async Task<Results<NoContent, UnauthorizedHttpResult, ProblemHttpResult>> RevokeAsync(
+        HttpContext context, RevokeRequest? body, ISessionAuthority authority, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
+    {
+        var presented = context.Request.Headers.Authorization.ToString();
+        var expected = "Bearer " + options.Value.AdminKey;
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        if (!EmailAddress.TryNormalize(body?.Email, out var email, out var error))
+        {
+            return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid email address");
+        }
+
+        if (await authority.FindIdentityIdAsync(email, context.RequestAborted) is { } identityId)
+        {
+            await authority.SignOutEverywhereAsync(identityId, context.RequestAborted);
+        }
+
+        Log.Revoked(loggers.CreateLogger(typeof(EmbeddedExtensions)), EmailAddress.Mask(email));
+        return TypedResults.NoContent();
+    }
+
+    internal sealed record RevokeRequest(string? Email);
+
+    /// <summary>Says loudly, at start, what an in-memory embedded setup means in Production.</summary>
+    private sealed class EphemeralSessionsWarning(IHostEnvironment environment, State.IStateStore store, ILogger<EmbeddedAuthority> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (environment.IsProduction() && store is State.MemoryStateStore)
+            {
+                Log.EphemeralSessions(logger);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(6102, LogLevel.Warning, "The embedded session authority keeps sessions in memory: they are lost on restart and not shared between instances. Configure Kratos (Kratos:PublicUrl) or a shared store for production use.")]
+        public static partial void EphemeralSessions(ILogger logger);
+
+        [LoggerMessage(6101, LogLevel.Warning, "An administrator ended every session of {Email}.")]
+        public static partial void Revoked(ILogger logger, string email);
+    }
+}
