@@ -93,6 +93,20 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// <summary>The loopback port of the gateway when started with Kestrel.</summary>
     public int Port => new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
+    /// <summary>
+    /// The gateway with its embedded session authority: no Kratos settings at all (the default a newcomer gets).
+    /// </summary>
+    public static Task<GatewayApp> StartEmbeddedAsync(Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false) =>
+        StartAsync(s =>
+        {
+            foreach (var key in s.Keys.Where(k => k.StartsWith("Kratos:", StringComparison.Ordinal)).ToList())
+            {
+                s.Remove(key);
+            }
+
+            configure?.Invoke(s);
+        }, captureLogs: captureLogs);
+
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 

@@ -35,7 +35,7 @@ internal static class GatewayExtensions
         // emailed link carries its token in the query and forms carry codes and addresses. These categories stay
         // quiet whatever level ops choose, so no token, code or address reaches a log.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.ModelBinding", LogLevel.Information);
 
         builder.Services.AddOptions<GatewayOptions>()

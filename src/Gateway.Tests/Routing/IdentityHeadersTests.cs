@@ -72,7 +72,7 @@ public sealed class IdentityHeadersTests
     {
         await using var app = await GatewayApp.StartAsync();
         var alice = app.Kratos.AddSession("alice@example.com");
-        var cookie = $"theme=dark; {app.GatewayCookieName}={app.GatewayCookieFor(alice)}; ory_kratos_session={alice.Cookie}; cart=a%3Db";
+        var cookie = $"theme=dark; {app.GatewayCookieName}={app.GatewayCookieFor(alice)}; ory_kratos_session={alice.Cookie}; gw_pre=abc.def; gw_csrf=xyz; cart=a%3Db";
 
         var response = await app.Browser().SendAsync(Http.Navigate("/inbox", cookie), Cancel);
 

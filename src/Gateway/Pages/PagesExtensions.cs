@@ -16,6 +16,10 @@ internal static class PagesExtensions
                 selector.AttributeRouteModel = new AttributeRouteModel { Template = paths.Prefix + "/" + template };
             }
         }));
+        // A name of the gateway's own, so the proxy can keep it from upstream apps like its other cookies.
+        services.AddAntiforgery(options => options.Cookie.Name = AntiforgeryCookie);
         return services;
     }
+
+    public const string AntiforgeryCookie = "gw_csrf";
 }

@@ -11,14 +11,16 @@ namespace Gateway.Routing;
 /// On every route: removes what a client could use to pose as someone (any inbound copy of an identity header,
 /// whatever its case, count or '_' spelling, since WSGI/PHP apps read X_Forwarded_Email as X-Forwarded-Email,
 /// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (its own cookie, Kratos' cookie, a
-/// Kratos session token), then adds the identity headers of the signed-in user. Other headers and cookies pass.
+/// Kratos session token, the sign-in pages' cookies), then adds the identity headers of the signed-in user. Other headers and cookies pass.
 /// </summary>
-internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie) : ITransformProvider
+internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie, SignIn.BrowserBinding binding) : ITransformProvider
 {
     private readonly string userHeader = options.Value.User;
     private readonly string emailHeader = options.Value.Email;
     private readonly FrozenSet<string> identityHeaders = new[] { Normalize(options.Value.User), Normalize(options.Value.Email) }.ToFrozenSet();
-    private readonly FrozenSet<string> consumedCookies = new[] { sessionCookie.Name, KratosClient.SessionCookieName }.ToFrozenSet(StringComparer.Ordinal);
+    // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
+    private readonly FrozenSet<string> consumedCookies =
+        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie }.ToFrozenSet(StringComparer.Ordinal);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
