@@ -84,7 +84,7 @@ internal static partial class KratosCourierEndpoint
             }
             else
             {
-                outbox.Enqueue(new OutgoingMail(recipient, message.Subject ?? "", message.Body ?? "", message.HtmlBody));
+                await outbox.EnqueueAsync(new OutgoingMail(recipient, message.Subject ?? "", message.Body ?? "", message.HtmlBody), context.RequestAborted);
                 Log.Forwarded(logger, message.TemplateType);
             }
         }

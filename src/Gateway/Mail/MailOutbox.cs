@@ -1,55 +1,109 @@
-using System.Threading.Channels;
+using System.Text.Json;
 using Gateway.SignIn;
+using Gateway.State;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace Gateway.Mail;
 
 /// <summary>
-/// Mail leaves the request path here: <see cref="Enqueue"/> returns at once, and a background worker sends with
-/// retries and doubling delays, so a sign-in that was accepted still gets its email when SMTP is briefly down.
+/// Mail leaves the request path here. <see cref="EnqueueAsync"/> writes the message to the store's durable queue
+/// and returns; a background worker claims it, sends it, and retries with doubling delays while renewing its lease.
+/// So an accepted sign-in gets its email when SMTP is briefly down, and, with a shared store, even when the instance
+/// that accepted it dies: another instance claims the message once the lease runs out (at-least-once delivery).
 /// </summary>
 internal sealed partial class MailOutbox(
+    IStateStore store,
     IMailSender sender,
     IOptions<MailOptions> options,
     TimeProvider time,
     ILogger<MailOutbox> logger) : BackgroundService
 {
-    private readonly Channel<(OutgoingMail Mail, int Attempt)> queue = Channel.CreateUnbounded<(OutgoingMail, int)>();
-    private int pending;
+    public const string Queue = "gw:outbox";
 
-    /// <summary>Messages queued or waiting for a retry.</summary>
-    public int Pending => Volatile.Read(ref pending);
+    private readonly string consumer = Environment.MachineName + "/" + Guid.NewGuid().ToString("N")[..8];
+    private readonly SemaphoreSlim wakeUp = new(0);
+    private int held;
 
-    public void Enqueue(OutgoingMail mail)
+    /// <summary>Messages this instance holds: claimed and not yet sent or given up.</summary>
+    public int Pending => Volatile.Read(ref held);
+
+    public async Task EnqueueAsync(OutgoingMail mail, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref pending);
-        queue.Writer.TryWrite((mail, 1));
+        await store.EnqueueAsync(Queue, JsonSerializer.SerializeToUtf8Bytes(mail, MailJsonContext.Default.OutgoingMail), cancellationToken);
+        wakeUp.Release();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var (mail, attempt) in queue.Reader.ReadAllAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            QueuedItem? item;
             try
             {
-                await sender.SendAsync(ToMime(mail), stoppingToken);
-                Interlocked.Decrement(ref pending);
-                Log.Sent(logger, EmailAddress.Mask(mail.To), attempt);
+                item = await store.ClaimAsync(Queue, consumer, options.Value.ClaimLease, stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (StateUnavailableException)
             {
-                if (attempt >= options.Value.MaxAttempts)
-                {
-                    Interlocked.Decrement(ref pending);
-                    Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, e.Message);
-                    continue;
-                }
-
-                var delay = RetryDelay(attempt);
-                Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, e.Message);
-                _ = RequeueLaterAsync(mail, attempt + 1, delay, stoppingToken);
+                item = null; // the store is down: try again on the next poll
             }
+
+            if (item is null)
+            {
+                // Woken at once by local enqueues; polls for other instances' mail and abandoned claims.
+                await wakeUp.WaitAsync(options.Value.PollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                continue;
+            }
+
+            Interlocked.Increment(ref held);
+            _ = DeliverAsync(item, stoppingToken);
+        }
+    }
+
+    private async Task DeliverAsync(QueuedItem item, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var mail = JsonSerializer.Deserialize(item.Value, MailJsonContext.Default.OutgoingMail)!;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await sender.SendAsync(ToMime(mail), stoppingToken);
+                    await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
+                    Log.Sent(logger, EmailAddress.Mask(mail.To), attempt);
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    if (attempt >= options.Value.MaxAttempts)
+                    {
+                        await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
+                        Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, e.Message);
+                        return;
+                    }
+
+                    var delay = RetryDelay(attempt);
+                    Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, e.Message);
+                    await Task.Delay(delay, time, stoppingToken);
+                    if (!await store.RenewAsync(Queue, consumer, item.Id, stoppingToken))
+                    {
+                        return; // another instance took it over
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the message stays pending and another instance (or the next start) sends it.
+        }
+        catch (StateUnavailableException e)
+        {
+            Log.StoreUnavailable(logger, e.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref held);
         }
     }
 
@@ -58,18 +112,6 @@ internal sealed partial class MailOutbox(
         var settings = options.Value;
         var delay = settings.FirstRetryDelay * Math.Pow(2, attempt - 1);
         return delay < settings.MaxRetryDelay ? delay : settings.MaxRetryDelay;
-    }
-
-    private async Task RequeueLaterAsync(OutgoingMail mail, int attempt, TimeSpan delay, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await Task.Delay(delay, time, stoppingToken);
-            queue.Writer.TryWrite((mail, attempt));
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private MimeMessage ToMime(OutgoingMail mail)
@@ -83,6 +125,12 @@ internal sealed partial class MailOutbox(
         return message;
     }
 
+    public override void Dispose()
+    {
+        wakeUp.Dispose();
+        base.Dispose();
+    }
+
     private static partial class Log
     {
         [LoggerMessage(5001, LogLevel.Information, "Sent mail to {Recipient} (attempt {Attempt}).")]
@@ -93,5 +141,8 @@ internal sealed partial class MailOutbox(
 
         [LoggerMessage(5003, LogLevel.Error, "Gave up sending mail to {Recipient} after {Attempt} attempts. {Error}: {Reason}")]
         public static partial void GaveUp(ILogger logger, string recipient, int attempt, string error, string reason);
+
+        [LoggerMessage(5004, LogLevel.Warning, "The outbox lost its store while sending ({Reason}); the message stays queued.")]
+        public static partial void StoreUnavailable(ILogger logger, string reason);
     }
 }

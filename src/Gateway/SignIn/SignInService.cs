@@ -103,7 +103,7 @@ internal sealed partial class SignInService(
         var origin = gateway.Value.PublicOrigin!;
         var link = new Uri(origin, paths.Link + "?t=" + token);
         var lifetime = (int)Math.Ceiling((ticket.ExpiresAt - time.GetUtcNow()).TotalMinutes);
-        outbox.Enqueue(MagicLinkEmail.Create(recipient, link, code, lifetime, options.Value.SiteName));
+        await outbox.EnqueueAsync(MagicLinkEmail.Create(recipient, link, code, lifetime, options.Value.SiteName), cancellationToken);
         Log.LinkQueued(logger, EmailAddress.Mask(recipient), lifetime);
     }
 

@@ -24,4 +24,25 @@ internal interface IStateStore
 
     /// <summary>Adds one and returns the new count; the first increment starts the time-to-live.</summary>
     ValueTask<long> IncrementAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
+
+    /// <summary>Appends to a durable queue: delivered at least once, to one consumer at a time.</summary>
+    ValueTask EnqueueAsync(string queue, byte[] value, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Hands <paramref name="consumer"/> the next item: a new one, or one whose consumer held it longer than
+    /// <paramref name="lease"/> without renewing (it probably died). Null when there is none.
+    /// </summary>
+    ValueTask<QueuedItem?> ClaimAsync(string queue, string consumer, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Restarts the lease of an item the consumer still works on; false if another consumer took it over.</summary>
+    ValueTask<bool> RenewAsync(string queue, string consumer, string id, CancellationToken cancellationToken);
+
+    /// <summary>Removes a finished item for good.</summary>
+    ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken);
 }
+
+/// <summary>An item handed to one consumer.</summary>
+internal sealed record QueuedItem(string Id, byte[] Value);
+
+/// <summary>The store could not be reached; callers fail closed and nothing is half-written.</summary>
+internal sealed class StateUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -6,6 +6,7 @@ namespace Gateway.State;
 internal sealed class MemoryStateStore : IStateStore, IDisposable
 {
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Queue> queues = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private readonly ITimer sweeper;
 
@@ -77,6 +78,61 @@ internal sealed class MemoryStateStore : IStateStore, IDisposable
         return new(entry.Count);
     }
 
+    public ValueTask EnqueueAsync(string queue, byte[] value, CancellationToken cancellationToken)
+    {
+        var q = queues.GetOrAdd(queue, _ => new Queue());
+        lock (q)
+        {
+            q.Items.Add(new QueuedSlot(Guid.CreateVersion7().ToString(), value));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<QueuedItem?> ClaimAsync(string queue, string consumer, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var q = queues.GetOrAdd(queue, _ => new Queue());
+        lock (q)
+        {
+            var slot = q.Items.FirstOrDefault(i => i.Consumer is null || now - i.ClaimedAt >= lease);
+            if (slot is null)
+            {
+                return new((QueuedItem?)null);
+            }
+
+            slot.Consumer = consumer;
+            slot.ClaimedAt = now;
+            return new(new QueuedItem(slot.Id, slot.Value));
+        }
+    }
+
+    public ValueTask<bool> RenewAsync(string queue, string consumer, string id, CancellationToken cancellationToken)
+    {
+        var q = queues.GetOrAdd(queue, _ => new Queue());
+        lock (q)
+        {
+            var slot = q.Items.FirstOrDefault(i => i.Id == id && i.Consumer == consumer);
+            if (slot is not null)
+            {
+                slot.ClaimedAt = time.GetUtcNow();
+            }
+
+            return new(slot is not null);
+        }
+    }
+
+    public ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken)
+    {
+        var q = queues.GetOrAdd(queue, _ => new Queue());
+        lock (q)
+        {
+            q.Items.RemoveAll(i => i.Id == id);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public void Dispose() => sweeper.Dispose();
 
     private bool Live(Entry entry) => entry.ExpiresAt > time.GetUtcNow();
@@ -94,4 +150,20 @@ internal sealed class MemoryStateStore : IStateStore, IDisposable
     }
 
     private sealed record Entry(byte[]? Value, long Count, DateTimeOffset ExpiresAt);
+
+    private sealed class Queue
+    {
+        public List<QueuedSlot> Items { get; } = [];
+    }
+
+    private sealed class QueuedSlot(string id, byte[] value)
+    {
+        public string Id { get; } = id;
+
+        public byte[] Value { get; } = value;
+
+        public string? Consumer { get; set; }
+
+        public DateTimeOffset ClaimedAt { get; set; }
+    }
 }
