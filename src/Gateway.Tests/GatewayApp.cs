@@ -39,7 +39,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             ["Mail:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mail:Smtp:Security"] = "None",
             ["Mail:From"] = "Sign-in <sign-in@gateway.test>",
-            ["Kratos:Timeout"] = "00:00:01",
+            ["Kratos:Timeout"] = "00:00:02",
             ["Kratos:CourierSecret"] = CourierSecret,
             ["Gateway:PublicOrigin"] = "http://gateway.test",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Gateway.Tests;
 
@@ -8,9 +7,19 @@ namespace Gateway.Tests;
 /// A browser for the in-process gateway: keeps its own cookies, shows redirects instead of following them, and
 /// submits forms the way a person does (load the page, take its antiforgery token, post).
 /// </summary>
-public sealed partial class TestBrowser(GatewayApp app)
+public sealed partial class TestBrowser
 {
-    private readonly HttpClient client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    private readonly HttpClient client;
+    private readonly CookieContainer cookies;
+
+    public TestBrowser(GatewayApp app, CookieContainer? cookies = null)
+    {
+        this.cookies = cookies ?? new CookieContainer();
+        client = app.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(this.cookies));
+    }
+
+    /// <summary>The same browser (same cookies) talking to another instance, as behind a load balancer.</summary>
+    public TestBrowser On(GatewayApp other) => new(other, cookies);
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

@@ -28,7 +28,7 @@ else
 
 builder.Services.AddGatewayErrors();
 builder.Services.AddSessions();
-builder.Services.AddState();
+builder.AddState();
 builder.Services.AddMagicLinks();
 builder.AddMail();
 builder.Services.AddSignIn();

@@ -14,7 +14,7 @@ public sealed class KratosOutageTests
         switch (outage)
         {
             case "stopped": app.Kratos.Stop(); break;
-            case "slow": app.Kratos.Delay = TimeSpan.FromSeconds(3); break; // the tests' Kratos:Timeout is 1 s
+            case "slow": app.Kratos.Delay = TimeSpan.FromSeconds(6); break; // the tests' Kratos:Timeout is 2 s
             default: app.Kratos.FailWith = (HttpStatusCode)int.Parse(outage, System.Globalization.CultureInfo.InvariantCulture); break;
         }
     }

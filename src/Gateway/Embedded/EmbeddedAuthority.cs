@@ -76,6 +76,19 @@ internal sealed partial class EmbeddedAuthority(
 
     public async Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await FindSessionAsync(credential, cancellationToken);
+        }
+        catch (StateUnavailableException e)
+        {
+            // The store is this authority's memory: without it no session can be vouched for.
+            throw new SessionAuthorityUnavailableException("The session store could not be reached.", e);
+        }
+    }
+
+    private async Task<SessionLookup> FindSessionAsync(SessionCredential credential, CancellationToken cancellationToken)
+    {
         if (credential.Kind != CredentialKind.SessionToken
             || await store.GetAsync(SessionKey(credential.Value), EmbeddedJsonContext.Default.EmbeddedSession, cancellationToken) is not { } session
             || session.ExpiresAt <= time.GetUtcNow()

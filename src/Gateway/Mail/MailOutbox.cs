@@ -43,9 +43,11 @@ internal sealed partial class MailOutbox(
             {
                 item = await store.ClaimAsync(Queue, consumer, options.Value.ClaimLease, stoppingToken);
             }
-            catch (StateUnavailableException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                item = null; // the store is down: try again on the next poll
+                // The store is down (or answered oddly): keep the worker alive and try again on the next poll.
+                Log.ClaimFailed(logger, e.GetType().Name, e.Message);
+                item = null;
             }
 
             if (item is null)
@@ -101,6 +103,11 @@ internal sealed partial class MailOutbox(
         {
             Log.StoreUnavailable(logger, e.Message);
         }
+        catch (Exception e)
+        {
+            // Never lose a failure silently: this runs detached from the worker loop.
+            Log.Crashed(logger, e);
+        }
         finally
         {
             Interlocked.Decrement(ref held);
@@ -141,6 +148,12 @@ internal sealed partial class MailOutbox(
 
         [LoggerMessage(5003, LogLevel.Error, "Gave up sending mail to {Recipient} after {Attempt} attempts. {Error}: {Reason}")]
         public static partial void GaveUp(ILogger logger, string recipient, int attempt, string error, string reason);
+
+        [LoggerMessage(5006, LogLevel.Warning, "The outbox could not look for mail ({Error}: {Reason}); it tries again shortly.")]
+        public static partial void ClaimFailed(ILogger logger, string error, string reason);
+
+        [LoggerMessage(5005, LogLevel.Error, "Delivering a queued message failed unexpectedly; it stays queued.")]
+        public static partial void Crashed(ILogger logger, Exception exception);
 
         [LoggerMessage(5004, LogLevel.Warning, "The outbox lost its store while sending ({Reason}); the message stays queued.")]
         public static partial void StoreUnavailable(ILogger logger, string reason);

@@ -42,9 +42,18 @@ internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayP
 
         // Someone opening the error page directly gets a 404, not whatever status a query string asks for.
         Status = reExecuted ? Math.Max(Response.StatusCode, StatusCodes.Status400BadRequest) : StatusCodes.Status404NotFound;
-        if (HttpContext.Features.Get<IExceptionHandlerFeature>() is not null)
+        if (HttpContext.Features.Get<IExceptionHandlerFeature>() is { } exception)
         {
-            Status = StatusCodes.Status500InternalServerError;
+            // A store or identity provider that cannot answer is an outage, not a bug: 503, and nothing was done.
+            Status = exception.Error is Sessions.SessionAuthorityUnavailableException || State.StateExtensions.IsStoreOutage(exception.Error)
+                ? StatusCodes.Status503ServiceUnavailable
+                : StatusCodes.Status500InternalServerError;
+            if (Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                Response.Headers.RetryAfter = "5";
+                HttpContext.Features.Set(new GatewayError("Temporarily unavailable",
+                    "The gateway cannot reach the service it keeps sign-ins in, so nothing was done. Try again in a moment."));
+            }
         }
 
         Error = GatewayError.For(HttpContext, Status);

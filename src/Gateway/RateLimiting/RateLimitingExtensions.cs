@@ -4,6 +4,8 @@ using Gateway.Errors;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using RedisRateLimiting;
+using StackExchange.Redis;
 
 namespace Gateway.RateLimiting;
 
@@ -26,9 +28,18 @@ internal static class RateLimitingExtensions
                 }
 
                 var perMinute = context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute;
+                var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                if (context.RequestServices.GetService<IConnectionMultiplexer>() is { } redis)
+                {
+                    var key = context.RequestServices.GetRequiredService<State.RedisKeys>().For("gw:limit:ip:") + ip;
+                    return RedisRateLimitPartition.GetFixedWindowRateLimiter(key, _ => new RedisFixedWindowRateLimiterOptions
+                    {
+                        ConnectionMultiplexerFactory = () => redis, PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1),
+                    });
+                }
+
                 return RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+                    ip, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
             });
             limiter.OnRejected = (context, _) =>
             {

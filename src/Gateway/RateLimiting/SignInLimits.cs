@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using Gateway.SignIn;
 using Microsoft.Extensions.Options;
+using RedisRateLimiting;
+using StackExchange.Redis;
 
 namespace Gateway.RateLimiting;
 
@@ -13,18 +15,20 @@ internal sealed class SignInLimits : IDisposable
     private readonly PartitionedRateLimiter<string> emails;
     private readonly PartitionedRateLimiter<string> codes;
 
-    public SignInLimits(IOptions<SignInOptions> options)
+    public SignInLimits(IOptions<SignInOptions> options, IServiceProvider services)
     {
         var o = options.Value;
-        emails = Window(o.EmailRequestsPerWindow, o.EmailWindow);
-        codes = Window(o.CodeAttemptsPerWindow, o.EmailWindow);
+        var redis = services.GetService<IConnectionMultiplexer>();
+        var keys = services.GetService<State.RedisKeys>();
+        emails = Window("gw:limit:email:", o.EmailRequestsPerWindow, o.EmailWindow, redis, keys);
+        codes = Window("gw:limit:code:", o.CodeAttemptsPerWindow, o.EmailWindow, redis, keys);
     }
 
-    /// <summary>Takes one sign-in email from the address' budget; false with a wait time when it is spent.</summary>
-    public bool TryRequestEmail(string email, out TimeSpan retryAfter) => TryTake(emails, email, out retryAfter);
+    /// <summary>Takes one sign-in email from the address' budget; null when granted, else how long to wait.</summary>
+    public ValueTask<TimeSpan?> RequestEmailAsync(string email, CancellationToken cancellationToken) => TakeAsync(emails, email, cancellationToken);
 
-    /// <summary>Takes one code attempt from the address' budget.</summary>
-    public bool TryEnterCode(string email, out TimeSpan retryAfter) => TryTake(codes, email, out retryAfter);
+    /// <summary>Takes one code attempt from the address' budget; null when granted, else how long to wait.</summary>
+    public ValueTask<TimeSpan?> EnterCodeAsync(string email, CancellationToken cancellationToken) => TakeAsync(codes, email, cancellationToken);
 
     public void Dispose()
     {
@@ -32,16 +36,26 @@ internal sealed class SignInLimits : IDisposable
         codes.Dispose();
     }
 
-    private static bool TryTake(PartitionedRateLimiter<string> limiter, string email, out TimeSpan retryAfter)
+    // Asynchronous: the Redis limiters only answer through AcquireAsync (their AttemptAcquire always refuses).
+    private static async ValueTask<TimeSpan?> TakeAsync(PartitionedRateLimiter<string> limiter, string email, CancellationToken cancellationToken)
     {
-        using var lease = limiter.AttemptAcquire(EmailAddress.LimitKey(email));
-        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-        return lease.IsAcquired;
+        using var lease = await limiter.AcquireAsync(EmailAddress.LimitKey(email), 1, cancellationToken);
+        return lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
     }
 
-    private static PartitionedRateLimiter<string> Window(int permits, TimeSpan window) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
-        {
-            PermitLimit = permits, Window = window, SegmentsPerWindow = 5, QueueLimit = 0, AutoReplenishment = true,
-        }), StringComparer.Ordinal);
+    /// <summary>A sliding window per address: in memory, or in Redis so that N instances do not multiply the limit.</summary>
+    private static PartitionedRateLimiter<string> Window(string name, int permits, TimeSpan window, IConnectionMultiplexer? redis, State.RedisKeys? keys) =>
+        redis is null
+            ? PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = permits, Window = window, SegmentsPerWindow = 5, QueueLimit = 0, AutoReplenishment = true,
+            }), StringComparer.Ordinal)
+            : PartitionedRateLimiter.Create<string, string>(key => RedisRateLimitPartition.GetSlidingWindowRateLimiter(
+                keys!.For(name) + Hash(key),
+                _ => new RedisSlidingWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => redis, PermitLimit = permits, Window = window }),
+                StringComparer.Ordinal);
+
+    // Addresses stay out of Redis keys.
+    private static string Hash(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }

@@ -19,6 +19,13 @@ internal sealed class SessionOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Sessions:NegativeCacheTtl must be between 0 and 10 seconds.")]
     public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// With a shared cache (Redis), how long each instance may reuse an answer from its own memory: a sign-out on
+    /// one instance reaches the others within this bound.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Sessions:LocalCacheTtl must be between 0 and 1 minute.")]
+    public TimeSpan LocalCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Credentials longer than this are refused without asking Kratos.</summary>
     [Range(64, 16384)]
     public int MaxCredentialLength { get; set; } = 4096;

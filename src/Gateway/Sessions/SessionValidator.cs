@@ -26,9 +26,14 @@ internal sealed partial class SessionValidator(
     ISessionAuthority authority,
     TimeProvider time,
     IOptions<SessionOptions> options,
+    IServiceProvider services,
     ILogger<SessionValidator> logger)
 {
     private readonly SessionOptions options = options.Value;
+
+    // Only a cache shared between instances (not the in-process one ASP.NET may register) needs a short local level.
+    private readonly bool shared = services.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()
+        is { } distributed and not Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache;
 
     public async ValueTask<SessionCheck> ValidateAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
@@ -60,11 +65,12 @@ internal sealed partial class SessionValidator(
     private ValueTask<CachedSession> GetAsync(string key, SessionCredential credential, CancellationToken cancellationToken)
     {
         var ttl = options.CacheTtl > TimeSpan.Zero ? options.CacheTtl : TimeSpan.FromMilliseconds(1);
+        var local = shared && options.LocalCacheTtl < ttl ? (options.LocalCacheTtl > TimeSpan.Zero ? options.LocalCacheTtl : TimeSpan.FromMilliseconds(1)) : ttl;
         return cache.GetOrCreateAsync(
             key,
             (self: this, credential),
             static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct),
-            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
+            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = local },
             cancellationToken: cancellationToken);
     }
 

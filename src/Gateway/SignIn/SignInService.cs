@@ -47,7 +47,7 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.InvalidEmail, error);
         }
 
-        if (!limits.TryRequestEmail(email, out var retryAfter))
+        if (await limits.RequestEmailAsync(email, context.RequestAborted) is { } retryAfter)
         {
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
         }
@@ -209,7 +209,7 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.InvalidCode, "Enter the 6-digit code from the email.");
         }
 
-        if (!limits.TryEnterCode(pending.Email, out var retryAfter))
+        if (await limits.EnterCodeAsync(pending.Email, cancellationToken) is { } retryAfter)
         {
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
         }

@@ -54,14 +54,15 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
             var key = keys.For(queue);
 
             // First what a dead consumer left behind, then what nobody has seen yet.
+            // (A default StreamEntry does not report IsNull, so emptiness is judged by the id.)
             var abandoned = await Db.StreamAutoClaimAsync(key, Group, consumer, (long)lease.TotalMilliseconds, "0-0", 1);
-            var entry = abandoned.ClaimedEntries.FirstOrDefault(e => !e.IsNull);
-            if (entry.IsNull)
+            var entries = abandoned.ClaimedEntries.Where(e => !e.Id.IsNull).ToList();
+            if (entries.Count == 0)
             {
-                entry = (await Db.StreamReadGroupAsync(key, Group, consumer, ">", 1)).FirstOrDefault();
+                entries = (await Db.StreamReadGroupAsync(key, Group, consumer, ">", 1)).Where(e => !e.Id.IsNull).ToList();
             }
 
-            return entry.IsNull ? null : new QueuedItem(entry.Id!, (byte[])entry["v"]!);
+            return entries is [var entry, ..] && entry["v"] is { IsNull: false } value ? new QueuedItem(entry.Id!, (byte[])value!) : null;
         });
 
     public ValueTask<bool> RenewAsync(string queue, string consumer, string id, CancellationToken cancellationToken) =>
@@ -110,10 +111,20 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
         }
     }
 
-    private static async ValueTask<T> Run<T>(Func<Task<T>> operation)
+    private async ValueTask<T> Run<T>(Func<Task<T>> operation)
     {
         try
         {
+            return await operation();
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            // Redis lost its data (a restart without persistence): the groups must be made again.
+            lock (groups)
+            {
+                groups.Clear();
+            }
+
             return await operation();
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or ObjectDisposedException)
@@ -122,7 +133,7 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
         }
     }
 
-    private static async ValueTask Run(Func<Task> operation) => await Run(async () =>
+    private async ValueTask Run(Func<Task> operation) => await Run(async () =>
     {
         await operation();
         return true;

@@ -1,14 +1,67 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.DataProtection;
+using StackExchange.Redis;
 
 namespace Gateway.State;
 
 internal static class StateExtensions
 {
-    public static IServiceCollection AddState(this IServiceCollection services)
+    /// <summary>
+    /// In memory by default. With <c>Redis:Configuration</c> set, everything instances must share goes to Redis:
+    /// the state store (tickets, pending sign-ins, counters, embedded sessions, the mail outbox), HybridCache's
+    /// distributed level (the session cache) and the Data Protection key ring (cookies and antiforgery tokens).
+    /// Rate limits follow through <see cref="IConnectionMultiplexer"/> (see RateLimiting).
+    /// </summary>
+    public static IHostApplicationBuilder AddState(this IHostApplicationBuilder builder)
     {
-        services.AddSingleton<IStateStore, MemoryStateStore>();
-        return services;
+        var services = builder.Services;
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName);
+        var settings = builder.Configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
+        if (string.IsNullOrWhiteSpace(settings.Configuration))
+        {
+            services.AddSingleton<IStateStore, MemoryStateStore>();
+            return builder;
+        }
+
+        var configuration = ConfigurationOptions.Parse(settings.Configuration);
+        // Keep trying in the background instead of failing the start, and answer at once while disconnected so
+        // requests fail closed quickly (503) instead of queueing behind a dead connection.
+        configuration.AbortOnConnectFail = false;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ConnectTimeout = Math.Min(configuration.ConnectTimeout, 2000);
+        configuration.AsyncTimeout = Math.Min(configuration.AsyncTimeout, 2000);
+        configuration.SyncTimeout = Math.Min(configuration.SyncTimeout, 2000);
+        var redis = ConnectionMultiplexer.Connect(configuration);
+        var keys = new RedisKeys(settings.KeyPrefix);
+
+        services.AddSingleton<IConnectionMultiplexer>(redis);
+        services.AddSingleton(keys);
+        services.AddSingleton<IStateStore, RedisStateStore>();
+        services.AddStackExchangeRedisCache(cache =>
+        {
+            cache.ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(redis);
+            cache.InstanceName = keys.For("gw:cache:");
+        });
+        services.AddDataProtection().PersistKeysToStackExchangeRedis(redis, keys.For("gw:dataprotection-keys"));
+        return builder;
+    }
+
+    /// <summary>
+    /// True for failures that mean "the shared store is unreachable" (an outage to answer with 503), also when they
+    /// surface from libraries that talk to Redis directly, such as the rate limiters.
+    /// </summary>
+    public static bool IsStoreOutage(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is StateUnavailableException or RedisConnectionException or RedisTimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static ValueTask SetAsync<T>(this IStateStore store, string key, T value, JsonTypeInfo<T> type, TimeSpan timeToLive, CancellationToken cancellationToken) =>

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// A real Redis (Debian's redis-server) on loopback. The shared one comes from GATEWAY_TEST_REDIS, which .ci/run sets
+/// after starting it; without that variable a test starts its own, and under CI a missing Redis fails the test
+/// rather than skipping it. Tests that stop and restart Redis always get a private server.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private Process? process;
+
+    private RedisServer(string endpoint, int? port)
+    {
+        Endpoint = endpoint;
+        Port = port;
+    }
+
+    /// <summary>host:port for StackExchange.Redis.</summary>
+    public string Endpoint { get; }
+
+    private int? Port { get; }
+
+    /// <summary>A key prefix of its own for each test, so tests sharing one Redis never see each other's keys.</summary>
+    public static string NewPrefix() => "test-" + Guid.NewGuid().ToString("N")[..12] + ":";
+
+    public static async Task<RedisServer> SharedOrPrivateAsync()
+    {
+        var shared = Environment.GetEnvironmentVariable("GATEWAY_TEST_REDIS");
+        return string.IsNullOrEmpty(shared) ? await StartPrivateAsync() : new RedisServer(shared, null);
+    }
+
+    public static async Task<RedisServer> StartPrivateAsync()
+    {
+        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
+        if (binary is null)
+        {
+            Assert.Fail("redis-server is not installed: `apt-get install redis-server` (.ci/run does this), or set GATEWAY_TEST_REDIS=host:port.");
+        }
+
+        var port = FreePort();
+        var server = new RedisServer($"127.0.0.1:{port}", port);
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>Stops a private server (as if Redis crashed); <see cref="StartAsync"/> brings it back on the same port.</summary>
+    public async Task StopAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    public async Task StartAsync()
+    {
+        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.First(File.Exists);
+        process = Process.Start(new ProcessStartInfo(binary, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode yes")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        })!;
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port!.Value, TestContext.Current.CancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.Fail("redis-server did not start.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Port is not null)
+        {
+            await StopAsync();
+            process?.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Gateway.State;
+
+internal sealed class RedisOptions
+{
+    public const string SectionName = "Redis";
+
+    /// <summary>
+    /// A StackExchange.Redis configuration string, e.g. <c>redis:6379,password=…,ssl=true</c>. Setting it is all it
+    /// takes for several instances to share state; without it everything stays in this process's memory.
+    /// </summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>Put in front of every key, so several deployments can share one Redis.</summary>
+    public string KeyPrefix { get; set; } = "";
+}
