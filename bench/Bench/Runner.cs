@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Bench;
+
+/// <summary>One wrk run, as parsed from its output.</summary>
+internal sealed record Sample(double Rps, double P50Us, double P99Us, long Errors, long Requests, double AllocPerRequest, double KratosPer1000);
+
+/// <summary>
+/// Starts every process pinned to its core, runs wrk against each arm in alternation for several rounds, and reports
+/// medians. The server under test gets core 0; wrk, the upstream and the Kratos stand-in share core 1.
+/// </summary>
+internal sealed partial class Runner(string root, string configuration)
+{
+    private const int Upstream = 5101, Kratos = 5102, Bare = 5103, Gateway = 5104, SignInGateway = 5105;
+    private readonly List<Process> processes = [];
+    private readonly string work = Directory.CreateTempSubdirectory("gateway-bench").FullName;
+    private readonly int rounds = Env("BENCH_ROUNDS", 5);
+    private readonly int seconds = Env("BENCH_SECONDS", 8);
+    private readonly int connections = Env("BENCH_CONNECTIONS", 32);
+    private readonly int kratosDelay = Env("KRATOS_DELAY_MS", 20);
+    private readonly bool pin = Environment.ProcessorCount > 1;
+
+    private string Dll(string project) => Path.Combine(root, project, "bin", configuration, "net10.0", Path.GetFileName(project) + ".dll");
+
+    private string Script(string name) => Path.Combine(root, "bench", "scripts", name);
+
+    public async Task<int> RunAsync()
+    {
+        try
+        {
+            var bench = Dll("bench/Bench");
+            var probe = Dll("bench/AllocProbe");
+            Start("upstream", 1, bench, ["upstream", $"{Upstream}"]);
+            Start("kratos", 1, bench, ["kratos", $"{Kratos}", $"{kratosDelay}"]);
+            Start("bare", 0, bench, ["bare", $"{Bare}", $"http://127.0.0.1:{Upstream}/"], Probe(probe, "bare"));
+            Start("gateway", 0, Dll("src/Gateway"), [], new Dictionary<string, string>(Probe(probe, "gateway"))
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Gateway}",
+                ["Gateway__PublicOrigin"] = $"http://127.0.0.1:{Gateway}",
+                ["Kratos__PublicUrl"] = $"http://127.0.0.1:{Kratos}/",
+                ["Kratos__CourierSecret"] = "bench-courier-secret-0123456789abcdef",
+                ["Mail__Smtp__Host"] = "127.0.0.1",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["ReverseProxy__Clusters__app__Destinations__app__Address"] = $"http://127.0.0.1:{Upstream}/",
+            });
+            await WaitAsync(Upstream, "/");
+            await WaitAsync(Kratos, "/health/ready");
+            await WaitAsync(Bare, "/");
+            await WaitAsync(Gateway, "/_gateway/health/live");
+
+            Console.WriteLine($"ProcessorCount={Environment.ProcessorCount} ServerGC={System.Runtime.GCSettings.IsServerGC} " +
+                $"rounds={rounds} duration={seconds}s connections={connections} kratos-delay={kratosDelay}ms pinned={pin}");
+
+            var arms = new (string Name, int Port, string Script, bool ExpectOk)[]
+            {
+                ("bare YARP", Bare, "token.lua", true),
+                ("gateway, warm cache", Gateway, "token.lua", true),
+                ("gateway, cold cache (churn)", Gateway, "churn.lua", true),
+                ("gateway, reject: no credential", Gateway, "missing.lua", false),
+                ("gateway, reject: bad token", Gateway, "bad.lua", false),
+            };
+
+            foreach (var arm in arms)
+            {
+                await WrkAsync(arm.Port, arm.Script, 3, arm.ExpectOk); // warm-up, not counted
+            }
+
+            var samples = arms.ToDictionary(a => a.Name, _ => new List<Sample>());
+            for (var round = 1; round <= rounds; round++)
+            {
+                foreach (var arm in arms)
+                {
+                    var sample = await WrkAsync(arm.Port, arm.Script, seconds, arm.ExpectOk);
+                    samples[arm.Name].Add(sample);
+                    Console.WriteLine($"round {round} {arm.Name,-32} {sample.Rps,10:F0} req/s  p50 {sample.P50Us,8:F0} us  p99 {sample.P99Us,8:F0} us");
+                }
+            }
+
+            var medians = samples.ToDictionary(s => s.Key, s => Median(s.Value));
+            var bare = medians["bare YARP"];
+
+            // Latency at a fixed rate of half bare YARP's maximum.
+            var rate = bare.Rps / 2;
+            const int pacedConnections = 64;
+            var pace = Math.Max(1, (int)Math.Round(pacedConnections * 1000 / rate));
+            var paced = new Dictionary<string, List<Sample>> { ["bare YARP"] = [], ["gateway, warm cache"] = [] };
+            for (var round = 1; round <= rounds; round++)
+            {
+                paced["bare YARP"].Add(await WrkAsync(Bare, "paced.lua", seconds, true, pacedConnections, pace));
+                paced["gateway, warm cache"].Add(await WrkAsync(Gateway, "paced.lua", seconds, true, pacedConnections, pace));
+            }
+
+            var pacedBare = Median(paced["bare YARP"]);
+            var pacedGateway = Median(paced["gateway, warm cache"]);
+
+            // Kratos calls for a burst of 100 concurrent requests with one uncached session (single flight).
+            var burstCalls = await BurstAsync();
+
+            // The sign-in path: the email POST (mail queued, not sent), on an embedded gateway with the dev mailbox.
+            Start("signin-gateway", 0, Dll("src/Gateway"), [], new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{SignInGateway}",
+                ["Gateway__PublicOrigin"] = $"http://127.0.0.1:{SignInGateway}",
+                ["Sample__Url"] = "",
+                ["SignIn__RequestsPerIpPerMinute"] = "100000",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["ReverseProxy__Clusters__app__Destinations__app__Address"] = $"http://127.0.0.1:{Upstream}/",
+            });
+            await WaitAsync(SignInGateway, "/_gateway/health/live");
+            var signIn = await SignInAsync();
+            var ticketBytes = await Tickets.MeasureAsync(100_000);
+
+            var report = Report(medians, bare, rate, pace, pacedConnections, pacedBare, pacedGateway, burstCalls, signIn, ticketBytes);
+            Console.WriteLine();
+            Console.WriteLine(report);
+            await File.WriteAllTextAsync(Path.Combine(root, "bench", "results.md"), report);
+            Console.WriteLine($"ratio: {medians["gateway, warm cache"].Rps / bare.Rps:F2}");
+            return 0;
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                try
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        }
+    }
+
+    private string Report(Dictionary<string, Sample> medians, Sample bare, double rate, int pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, long burstCalls, Sample signIn, long ticketBytes)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Benchmark results").AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores ({RuntimeInfo()}), .NET {Environment.Version}, server GC: {System.Runtime.GCSettings.IsServerGC}. ")
+            .AppendLine(CultureInfo.InvariantCulture, $"Each arm: wrk, 1 thread, {connections} connections, {seconds} s, {rounds} rounds in alternation, medians shown. Kratos stand-in delay: {kratosDelay} ms. ")
+            .AppendLine(pin ? "Server under test pinned to core 0; wrk, upstream and Kratos stand-in to core 1." : "One core: nothing pinned.").AppendLine();
+        text.AppendLine("| arm | req/s | vs bare | p50 | p99 | errors | alloc/req | alloc/req over bare | Kratos calls / 1k req |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (name, s) in medians)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {name} | {s.Rps:F0} | {s.Rps / bare.Rps:F2} | {Us(s.P50Us)} | {Us(s.P99Us)} | {s.Errors} | {s.AllocPerRequest:F0} B | {s.AllocPerRequest - bare.AllocPerRequest:F0} B | {s.KratosPer1000:F2} |");
+        }
+
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+            $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, one request every {pace} ms each):").AppendLine();
+        text.AppendLine("| arm | achieved req/s | p50 | p99 | p50 added | p99 added |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| bare YARP | {pacedBare.Rps:F0} | {Us(pacedBare.P50Us)} | {Us(pacedBare.P99Us)} | | |");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"| gateway, warm cache | {pacedGateway.Rps:F0} | {Us(pacedGateway.P50Us)} | {Us(pacedGateway.P99Us)} | {Us(pacedGateway.P50Us - pacedBare.P50Us)} | {Us(pacedGateway.P99Us - pacedBare.P99Us)} |");
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Kratos calls for 100 concurrent requests carrying one uncached session: {burstCalls}.").AppendLine();
+        text.AppendLine("Sign-in path:").AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"- email POST (mail queued, not sent on the request path): {signIn.Rps:F0} req/s, p50 {Us(signIn.P50Us)}, p99 {Us(signIn.P99Us)}, errors {signIn.Errors}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- memory held by 100,000 pending sign-ins with their link tickets (in-memory store): {ticketBytes / 1024.0 / 1024.0:F1} MB");
+        return text.ToString();
+    }
+
+    private static string Us(double us) => us >= 1000 || us <= -1000 ? $"{us / 1000:F2} ms" : $"{us:F0} us";
+
+    private static string RuntimeInfo()
+    {
+        try
+        {
+            var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return model?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        }
+        catch (IOException)
+        {
+            return "unknown CPU";
+        }
+    }
+
+    private static Sample Median(List<Sample> samples)
+    {
+        static double M(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+
+        return new Sample(M(samples.Select(s => s.Rps)), M(samples.Select(s => s.P50Us)), M(samples.Select(s => s.P99Us)),
+            (long)M(samples.Select(s => (double)s.Errors)), (long)M(samples.Select(s => (double)s.Requests)),
+            M(samples.Select(s => s.AllocPerRequest)), M(samples.Select(s => s.KratosPer1000)));
+    }
+
+    private async Task<Sample> WrkAsync(int port, string script, int duration, bool expectOk, int? conns = null, int? paceMs = null, Dictionary<string, string>? env = null, string path = "/bench")
+    {
+        var allocBefore = Allocated(port);
+        var callsBefore = await KratosCallsAsync();
+        var arguments = new List<string> { "-t1", $"-c{conns ?? connections}", $"-d{duration}s", "--latency", "-s", Script(script), $"http://127.0.0.1:{port}{path}" };
+        var environment = new Dictionary<string, string>(env ?? []);
+        if (paceMs is { } p)
+        {
+            environment["PACE_MS"] = p.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var output = await RunToEndAsync("wrk", arguments, 1, environment);
+        await Task.Delay(300); // let the allocation probe write its next value
+        var allocAfter = Allocated(port);
+        var callsAfter = await KratosCallsAsync();
+
+        var requests = long.Parse(RequestsPattern().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var rps = double.Parse(RpsPattern().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var socketErrors = SocketErrorsPattern().Match(output) is { Success: true } se ? se.Groups.Cast<Group>().Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)) : 0;
+        var non2xx = Non2xxPattern().Match(output) is { Success: true } n ? long.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        var errors = socketErrors + (expectOk ? non2xx : requests - non2xx); // a reject arm expects 401s only
+        var alloc = allocBefore is { } before && allocAfter is { } after && requests > 0 ? (after - before) / (double)requests : double.NaN;
+        return new Sample(rps, Percentile(output, "50"), Percentile(output, "99"), errors, requests, alloc,
+            requests > 0 ? (callsAfter - callsBefore) * 1000.0 / requests : 0);
+    }
+
+    private async Task<long> BurstAsync()
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 100 });
+        var before = await KratosCallsAsync();
+        var token = "ory_st_validBurst" + Guid.NewGuid().ToString("N");
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Gateway}/burst");
+            request.Headers.Add("X-Session-Token", token);
+            request.Headers.Add("Accept", "application/json");
+            using var response = await client.SendAsync(request);
+        }));
+        return await KratosCallsAsync() - before;
+    }
+
+    private async Task<Sample> SignInAsync()
+    {
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies });
+        var page = await client.GetStringAsync($"http://127.0.0.1:{SignInGateway}/_gateway/sign-in");
+        var token = TokenPattern().Match(page).Groups[1].Value;
+        var cookie = cookies.GetCookieHeader(new Uri($"http://127.0.0.1:{SignInGateway}/"));
+        var env = new Dictionary<string, string> { ["SIGNIN_TOKEN"] = Uri.EscapeDataString(WebUtility.HtmlDecode(token)), ["SIGNIN_COOKIE"] = cookie };
+        await WrkAsync(SignInGateway, "signin.lua", 3, true, 8, env: env);
+        return await WrkAsync(SignInGateway, "signin.lua", seconds, true, 8, env: env);
+    }
+
+    private double Percentile(string output, string percentile)
+    {
+        var match = Regex.Match(output, $@"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "ms" => value * 1000, "s" => value * 1_000_000, _ => value };
+    }
+
+    private long? Allocated(int port)
+    {
+        var file = Path.Combine(work, port == Bare ? "bare.alloc" : "gateway.alloc");
+        try
+        {
+            return port is Bare or Gateway ? long.Parse(File.ReadAllText(file), CultureInfo.InvariantCulture) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<long> KratosCallsAsync()
+    {
+        using var client = new HttpClient();
+        return long.Parse(await client.GetStringAsync($"http://127.0.0.1:{Kratos}/calls"), CultureInfo.InvariantCulture);
+    }
+
+    private Dictionary<string, string> Probe(string probe, string name) => new()
+    {
+        ["DOTNET_STARTUP_HOOKS"] = probe,
+        ["ALLOC_PROBE_FILE"] = Path.Combine(work, name + ".alloc"),
+    };
+
+    private void Start(string name, int core, string dll, string[] arguments, Dictionary<string, string>? environment = null)
+    {
+        var start = Pinned(core, "dotnet", [dll, .. arguments]);
+        start.WorkingDirectory = Path.GetDirectoryName(dll)!;
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        foreach (var (key, value) in environment ?? [])
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine($"[{name}] {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        processes.Add(process);
+    }
+
+    private ProcessStartInfo Pinned(int core, string file, IEnumerable<string> arguments)
+    {
+        var start = pin ? new ProcessStartInfo("taskset", ["-c", core.ToString(CultureInfo.InvariantCulture), file, .. arguments]) : new ProcessStartInfo(file, arguments);
+        start.UseShellExecute = false;
+        return start;
+    }
+
+    private async Task<string> RunToEndAsync(string file, IEnumerable<string> arguments, int core, Dictionary<string, string> environment)
+    {
+        var start = Pinned(core, file, arguments);
+        start.RedirectStandardOutput = true;
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
+    }
+
+    private static async Task WaitAsync(int port, string path)
+    {
+        using var client = new HttpClient();
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var response = await client.GetAsync($"http://127.0.0.1:{port}{path}");
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"nothing answered on port {port}");
+    }
+
+    private static int Env(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex RequestsPattern();
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RpsPattern();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrorsPattern();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Non2xxPattern();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+}

@@ -1,0 +1,2 @@
+-- Reject path: API calls without any credential.
+wrk.headers["Accept"] = "application/json"
