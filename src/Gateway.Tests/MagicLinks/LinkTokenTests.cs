@@ -21,7 +21,7 @@ public sealed class LinkTokenTests
         var token = LinkToken.Create();
         var hash = LinkToken.Hash(token);
 
-        Assert.Equal(64, hash.Length);
+        Assert.Equal(43, hash.Length);
         Assert.DoesNotContain(token, hash, StringComparison.Ordinal);
         Assert.NotEqual(hash, LinkToken.Hash(LinkToken.Create()));
     }

@@ -12,6 +12,26 @@ internal sealed record GatewayError(string Title, string Detail)
         context.Features.Set(new GatewayError(title, detail));
     }
 
+    /// <summary>
+    /// Answers at once: API callers get ProblemDetails written here (cheap: the reject path must cost no more than a
+    /// proxied request), browsers get the error page through the status code pages.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, int statusCode, string title, string detail)
+    {
+        Set(context, statusCode, title, detail);
+        if (!RequestKind.IsApi(context.Request) || context.RequestServices.GetService<IProblemDetailsService>() is not { } problems)
+        {
+            return Task.CompletedTask;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = statusCode, Title = title, Detail = detail },
+        }).AsTask();
+    }
+
     public static GatewayError For(HttpContext context, int statusCode) =>
         context.Features.Get<GatewayError>() ?? Default(statusCode);
 

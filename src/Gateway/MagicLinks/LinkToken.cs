@@ -21,5 +21,6 @@ internal static class LinkToken
     public static bool IsWellFormed(string? token) =>
         token is { Length: Length } && Base64Url.IsValid(token, out var decoded) && decoded == Bytes;
 
-    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
+    /// <summary>SHA-256 of the token, Base64Url (43 characters: stores hold many of these).</summary>
+    public static string Hash(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
 }

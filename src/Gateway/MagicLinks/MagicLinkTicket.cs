@@ -7,14 +7,15 @@ namespace Gateway.MagicLinks;
 /// authority needs to finish the sign-in (for Kratos: the login flow id); <see cref="Code"/> is the 6-digit code
 /// from the same email; <see cref="BindingHash"/> ties the link to the browser that asked for it.
 /// </summary>
+// Short JSON names: a busy store holds many tickets, and names are most of their size.
 internal sealed record MagicLinkTicket(
-    string Email,
-    string Code,
-    string Proof,
-    string ReturnUrl,
-    string BindingHash,
-    string PendingId,
-    DateTimeOffset ExpiresAt);
+    [property: JsonPropertyName("e")] string Email,
+    [property: JsonPropertyName("c")] string Code,
+    [property: JsonPropertyName("p")] string Proof,
+    [property: JsonPropertyName("r")] string ReturnUrl,
+    [property: JsonPropertyName("b")] string BindingHash,
+    [property: JsonPropertyName("i")] string PendingId,
+    [property: JsonPropertyName("x")] DateTimeOffset ExpiresAt);
 
 [JsonSerializable(typeof(MagicLinkTicket))]
 internal sealed partial class MagicLinkJsonContext : JsonSerializerContext;

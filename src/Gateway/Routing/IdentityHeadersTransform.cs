@@ -17,7 +17,7 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
 {
     private readonly string userHeader = options.Value.User;
     private readonly string emailHeader = options.Value.Email;
-    private readonly FrozenSet<string> identityHeaders = new[] { Normalize(options.Value.User), Normalize(options.Value.Email) }.ToFrozenSet();
+    private readonly FrozenSet<string> identityHeaders = new[] { options.Value.User, options.Value.Email }.ToFrozenSet(HeaderSpelling.Instance);
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private readonly FrozenSet<string> consumedCookies =
         new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie }.ToFrozenSet(StringComparer.Ordinal);
@@ -38,7 +38,7 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
         var outbound = context.ProxyRequest.Headers;
         foreach (var name in inbound.Keys)
         {
-            if (identityHeaders.Contains(Normalize(name)))
+            if (identityHeaders.Contains(name))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -51,7 +51,7 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
             outbound.Authorization = null;
         }
 
-        if (outbound.TryGetValues("Cookie", out var cookieHeaders))
+        if (HasConsumedCookie(context.HttpContext.Request) && outbound.TryGetValues("Cookie", out var cookieHeaders))
         {
             var kept = KeepCookies(cookieHeaders);
             outbound.Remove("Cookie");
@@ -74,6 +74,24 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
         return ValueTask.CompletedTask;
     }
 
+    private bool HasConsumedCookie(HttpRequest request)
+    {
+        if (request.Headers.Cookie.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var name in consumedCookies)
+        {
+            if (request.Cookies.ContainsKey(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Drops the consumed cookies by name and keeps every other pair byte for byte.</summary>
     private string KeepCookies(IEnumerable<string> headers)
     {
@@ -94,6 +112,43 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
         return string.Join("; ", kept);
     }
 
-    /// <summary>One spelling for header names that some server stacks treat as the same: case and '_' versus '-'.</summary>
-    private static string Normalize(string name) => name.Replace('_', '-').ToLowerInvariant();
+    /// <summary>
+    /// Header names that some server stacks treat as the same: case-insensitive, and '_' equal to '-'. Compares in
+    /// place, so checking every inbound header costs no allocation.
+    /// </summary>
+    private sealed class HeaderSpelling : IEqualityComparer<string>
+    {
+        public static readonly HeaderSpelling Instance = new();
+
+        public bool Equals(string? x, string? y)
+        {
+            if (x is null || y is null || x.Length != y.Length)
+            {
+                return x is null && y is null;
+            }
+
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (Fold(x[i]) != Fold(y[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public int GetHashCode(string value)
+        {
+            var hash = new HashCode();
+            foreach (var c in value)
+            {
+                hash.Add(Fold(c));
+            }
+
+            return hash.ToHashCode();
+        }
+
+        private static char Fold(char c) => c == '_' ? '-' : char.ToLowerInvariant(c);
+    }
 }

@@ -45,16 +45,25 @@ internal static class PathGuard
             }
         }
 
-        var segments = path.Split('/');
-        for (var i = 1; i < segments.Length; i++)
+        // Segment by segment without splitting (this runs on every request).
+        var rest = path.AsSpan(1);
+        while (true)
         {
-            var segment = segments[i];
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
             var semicolon = segment.IndexOf(';');
             var name = semicolon < 0 ? segment : segment[..semicolon];
-            if (name is "." or ".." || (segment.Length == 0 && i < segments.Length - 1))
+            if (name is "." or ".." || (segment.IsEmpty && slash >= 0))
             {
                 return true;
             }
+
+            if (slash < 0)
+            {
+                break;
+            }
+
+            rest = rest[(slash + 1)..];
         }
 
         return false;

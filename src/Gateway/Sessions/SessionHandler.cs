@@ -39,7 +39,7 @@ internal sealed partial class SessionHandler(
         switch (check.Status)
         {
             case SessionStatus.Valid:
-                return AuthenticateResult.Success(new AuthenticationTicket(GatewayClaims.Principal(check.Session!), Scheme.Name));
+                return AuthenticateResult.Success(check.Session!.Ticket(Scheme.Name));
             case SessionStatus.Unavailable:
                 unavailable = true;
                 Log.KratosUnavailable(Logger, Request.Path);
@@ -54,17 +54,15 @@ internal sealed partial class SessionHandler(
         if (unavailable)
         {
             Context.Response.Headers.RetryAfter = "5";
-            GatewayError.Set(Context, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
+            return GatewayError.WriteAsync(Context, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
                 "The gateway cannot check your session right now, so it did not open the page. Try again in a moment.");
-            return Task.CompletedTask;
         }
 
         if (RequestKind.IsApi(Request))
         {
             Response.Headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
-            GatewayError.Set(Context, StatusCodes.Status401Unauthorized, "Sign-in required",
+            return GatewayError.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Sign-in required",
                 $"This request needs a signed-in session. Sign in at {paths.SignIn}, or send a Kratos session token.");
-            return Task.CompletedTask;
         }
 
         // Only the gateway builds this URL, from the path it routed on; it is local by construction and is still
@@ -74,13 +72,10 @@ internal sealed partial class SessionHandler(
         return Task.CompletedTask;
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        GatewayError.Set(Context, StatusCodes.Status403Forbidden, "Access denied",
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        GatewayError.WriteAsync(Context, StatusCodes.Status403Forbidden, "Access denied",
             "You are signed in, but your account is not on the list of people allowed to open this page. "
             + "Ask the application's owner for access, or sign out and use another account.");
-        return Task.CompletedTask;
-    }
 
     private static partial class Log
     {

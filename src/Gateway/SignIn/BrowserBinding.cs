@@ -19,7 +19,7 @@ internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway, TimeProvi
 
     public static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(secret)));
+    public static string Hash(string secret) => System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(secret)));
 
     public void Append(HttpResponse response, string pendingId, string secret, DateTimeOffset expiresAt) =>
         response.Cookies.Append(Name, pendingId + "." + secret, new CookieOptions

@@ -6,16 +6,18 @@ namespace Gateway.SignIn;
 /// A sign-in someone asked for and has not finished: kept server-side under a random id that only the asking
 /// browser knows (in its binding cookie), with the return URL, so neither travels in the email.
 /// </summary>
+// Short JSON names: a busy store holds many of these, and names are most of their size.
 internal sealed record PendingSignIn(
-    string Id,
-    string Email,
-    string ReturnUrl,
-    string BindingHash,
-    DateTimeOffset ExpiresAt,
-    string? FlowId = null,
-    DateTimeOffset? FlowExpiresAt = null,
-    string? TicketHash = null,
-    int CodeSubmissions = 0);
+    [property: JsonPropertyName("i")] string Id,
+    [property: JsonPropertyName("e")] string Email,
+    [property: JsonPropertyName("r")] string ReturnUrl,
+    [property: JsonPropertyName("b")] string BindingHash,
+    [property: JsonPropertyName("x")] DateTimeOffset ExpiresAt,
+    [property: JsonPropertyName("f")] string? FlowId = null,
+    [property: JsonPropertyName("fx")] DateTimeOffset? FlowExpiresAt = null,
+    [property: JsonPropertyName("t")] string? TicketHash = null,
+    [property: JsonPropertyName("n")] int CodeSubmissions = 0);
 
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PendingSignIn))]
 internal sealed partial class SignInJsonContext : JsonSerializerContext;
