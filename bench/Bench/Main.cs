@@ -20,7 +20,8 @@ internal static class BenchMain
                 Servers.Kratos(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture));
                 return 0;
             case ["tickets", var count]:
-                Console.WriteLine(await Tickets.MeasureAsync(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)));
+                var (tickets, signIns) = await Tickets.MeasureAsync(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
+                Console.WriteLine($"tickets: {tickets} bytes; with pending sign-ins: {signIns} bytes");
                 return 0;
             case ["run", var root, var configuration]:
                 return await new Runner(root, configuration).RunAsync();
