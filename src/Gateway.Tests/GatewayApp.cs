@@ -39,7 +39,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             ["Mail:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mail:Smtp:Security"] = "None",
             ["Mail:From"] = "Sign-in <sign-in@gateway.test>",
-            ["Kratos:Timeout"] = "00:00:02",
+            ["Kratos:Timeout"] = "00:00:05",
             ["Kratos:CourierSecret"] = CourierSecret,
             ["Gateway:PublicOrigin"] = "http://gateway.test",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -109,6 +109,16 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+
+    /// <summary>
+    /// The sign-in email sent to <paramref name="email"/> (any case), passing over mails that carry one of
+    /// <paramref name="notTokens"/> (earlier links), as read from the real SMTP server.
+    /// </summary>
+    public async Task<SignInMail> MailToAsync(string email, params string[] notTokens) =>
+        SignInMail.From(await Smtp.WaitForMessageAsync(
+            m => m.To.Mailboxes.Any(b => string.Equals(b.Address, email, StringComparison.OrdinalIgnoreCase))
+                && !notTokens.Any(t => (m.TextBody ?? "").Contains(t, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10)));
 
     /// <summary>The value of the gateway's session cookie for a Kratos session, as sign-in will set it.</summary>
     public string GatewayCookieFor(FakeSession session) => Services.GetRequiredService<SessionCookie>().Protect(session.Token);

@@ -65,6 +65,11 @@ internal static class GatewayExtensions
         app.MapHealthChecks(paths.HealthReady, new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
     }
 
+    /// <summary>Binds a feature's options to its section and checks them (data annotations and any added rules) at startup.</summary>
+    public static OptionsBuilder<T> AddValidatedOptions<T>(this IServiceCollection services, string section)
+        where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
     public static bool IsHttpsOrigin(this IOptions<GatewayOptions> options) =>
         options.Value.PublicOrigin?.Scheme == Uri.UriSchemeHttps;
 }

@@ -11,12 +11,6 @@ public sealed partial class EmbeddedSignInTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private static async Task<SignInMail> MailToAsync(GatewayApp app, string email, params string[] notTokens) =>
-        SignInMail.From(await app.Smtp.WaitForMessageAsync(
-            m => m.To.Mailboxes.Any(b => string.Equals(b.Address, email, StringComparison.OrdinalIgnoreCase))
-                && !notTokens.Any(t => (m.TextBody ?? "").Contains(t, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(10)));
-
     /// <summary>Signs in with the newest link sent to the address (earlier ones are passed over).</summary>
     private static async Task<HttpResponseMessage> SignInAsync(GatewayApp app, TestBrowser browser, string email, string returnUrl = "/")
     {
@@ -63,7 +57,7 @@ public sealed partial class EmbeddedSignInTests
         await using var app = await GatewayApp.StartEmbeddedAsync();
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("grace@example.com", "/inbox");
-        var mail = await MailToAsync(app, "grace@example.com");
+        var mail = await app.MailToAsync("grace@example.com");
         var wrong = mail.Code == "000000" ? "111111" : "000000";
 
         var first = await browser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong });
@@ -147,7 +141,7 @@ public sealed partial class EmbeddedSignInTests
         var outsider = await new TestBrowser(app).RequestLinkAsync("eve@elsewhere.example");
         var insider = await new TestBrowser(app).RequestLinkAsync("grace@example.com");
 
-        await MailToAsync(app, "grace@example.com");
+        await app.MailToAsync("grace@example.com");
         await Task.Delay(200, Cancel);
 
         Assert.Equal(insider.Headers.Location, outsider.Headers.Location);

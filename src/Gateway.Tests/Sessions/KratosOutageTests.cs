@@ -14,7 +14,7 @@ public sealed class KratosOutageTests
         switch (outage)
         {
             case "stopped": app.Kratos.Stop(); break;
-            case "slow": app.Kratos.Delay = TimeSpan.FromSeconds(6); break; // the tests' Kratos:Timeout is 2 s
+            case "slow": app.Kratos.Delay = TimeSpan.FromSeconds(8); break; // the tests' Kratos:Timeout is 5 s
             default: app.Kratos.FailWith = (HttpStatusCode)int.Parse(outage, System.Globalization.CultureInfo.InvariantCulture); break;
         }
     }

@@ -9,9 +9,6 @@ public sealed class MagicLinkFlowTests
 
     private static async Task<string> TextAsync(HttpResponseMessage response) => await response.Content.ReadAsStringAsync(Cancel);
 
-    private static async Task<SignInMail> MailToAsync(GatewayApp app, string email) =>
-        SignInMail.From(await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(b => b.Address == email), TimeSpan.FromSeconds(10)));
-
     [Fact]
     public async Task AUserSignsInWithTheLinkAndLandsWhereTheyWereGoing()
     {
@@ -29,7 +26,7 @@ public sealed class MagicLinkFlowTests
         Assert.Equal("/_gateway/check-email", asked.Headers.Location!.OriginalString);
         Assert.Contains("Check your email", await TextAsync(await browser.FollowAsync(asked)));
 
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         Assert.Contains("expire in 10 minutes", mail.Message.TextBody);
         Assert.Contains(mail.Code, mail.Message.HtmlBody);
 
@@ -60,7 +57,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
 
         var confirm = await browser.GetAsync(mail.LinkPath);
         var head = await browser.SendAsync(new HttpRequestMessage(HttpMethod.Head, mail.LinkPath));
@@ -79,7 +76,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var other = new TestBrowser(app);
         var otherForm = TestBrowser.AntiforgeryToken(await TextAsync(await other.GetAsync(mail.LinkPath)));
         Assert.Equal(HttpStatusCode.Redirect, (await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token })).StatusCode);
@@ -101,7 +98,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var token = TestBrowser.AntiforgeryToken(await TextAsync(await browser.GetAsync(mail.LinkPath)));
 
         var presses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
@@ -119,7 +116,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com", "/inbox");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
 
         app.Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
         var expired = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
@@ -143,7 +140,7 @@ public sealed class MagicLinkFlowTests
         await using var app = await GatewayApp.StartAsync();
         app.Kratos.AddIdentity("alice@example.com");
         await new TestBrowser(app).RequestLinkAsync("alice@example.com", "/inbox");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var phone = new TestBrowser(app);
 
         var confirm = await TextAsync(await phone.GetAsync(mail.LinkPath));
@@ -167,7 +164,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var laptop = new TestBrowser(app);
         await laptop.RequestLinkAsync("alice@example.com", "/inbox");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
 
         var signedIn = await laptop.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = mail.Code[..3] + " " + mail.Code[3..] });
 
@@ -184,7 +181,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var wrong = mail.Code == "123456" ? "654321" : "123456";
 
         for (var left = 4; left >= 1; left--)
@@ -221,7 +218,7 @@ public sealed class MagicLinkFlowTests
 
         Assert.Equal(known.StatusCode, unknown.StatusCode);
         Assert.Equal(known.Headers.Location, unknown.Headers.Location);
-        await MailToAsync(app, "alice@example.com");
+        await app.MailToAsync("alice@example.com");
         await app.Kratos.WhenCourierIdleAsync();
         await Task.Delay(200, Cancel);
         Assert.DoesNotContain(app.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == email));
@@ -239,7 +236,7 @@ public sealed class MagicLinkFlowTests
         var browser = new TestBrowser(app);
 
         await browser.RequestLinkAsync("newcomer@example.com", "/welcome");
-        var mail = await MailToAsync(app, "newcomer@example.com");
+        var mail = await app.MailToAsync("newcomer@example.com");
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
 
         Assert.Equal("/welcome", signedIn.Headers.Location!.OriginalString);
@@ -266,7 +263,7 @@ public sealed class MagicLinkFlowTests
             await Task.Delay(50, Cancel);
         }
 
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         Assert.Single(app.Smtp.Messages);
         Assert.Equal(6, mail.Code.Length);
     }
@@ -277,7 +274,7 @@ public sealed class MagicLinkFlowTests
         await using var app = await GatewayApp.StartAsync();
         app.Kratos.AddIdentity("alice@example.com");
         await new TestBrowser(app).RequestLinkAsync("alice@example.com");
-        await MailToAsync(app, "alice@example.com");
+        await app.MailToAsync("alice@example.com");
 
         await app.Kratos.RedeliverLastAsync();
         await Task.Delay(300, Cancel);
@@ -321,7 +318,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         var cookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0];
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/inbox")).StatusCode);
@@ -346,7 +343,7 @@ public sealed class MagicLinkFlowTests
         var phone = app.Kratos.AddSession("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
 
         await browser.SubmitAsync("/_gateway/sign-out", new Dictionary<string, string>(), "/_gateway/sign-out?handler=Everywhere");
@@ -394,7 +391,7 @@ public sealed class MagicLinkFlowTests
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
-        var mail = await MailToAsync(app, "alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
         var page = await TextAsync(await browser.GetAsync(mail.LinkPath));
         var request = new HttpRequestMessage(HttpMethod.Post, mail.LinkPath)
         {

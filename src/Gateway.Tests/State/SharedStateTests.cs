@@ -19,9 +19,6 @@ public sealed class SharedStateTests
             configure?.Invoke(s);
         });
 
-    private static async Task<SignInMail> MailAsync(GatewayApp app, string email) =>
-        SignInMail.From(await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(b => b.Address == email), TimeSpan.FromSeconds(10)));
-
     [Fact]
     public async Task ALinkRequestedOnOneInstanceIsRedeemedOnTheOther()
     {
@@ -34,7 +31,7 @@ public sealed class SharedStateTests
 
         var asked = await onA.RequestLinkAsync("grace@example.com", "/reports");
         Assert.True(asked.StatusCode == HttpStatusCode.Redirect, await asked.Content.ReadAsStringAsync(Cancel));
-        var mail = await MailAsync(a, "grace@example.com");
+        var mail = await a.MailToAsync("grace@example.com");
         var confirm = await onB.GetAsync(mail.LinkPath); // B reads A's ticket, and A's antiforgery keys
         var signedIn = await onB.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
 
@@ -55,7 +52,7 @@ public sealed class SharedStateTests
         var onA = new TestBrowser(a);
         var onB = onA.On(b);
         await onA.RequestLinkAsync("grace@example.com");
-        var mail = await MailAsync(a, "grace@example.com");
+        var mail = await a.MailToAsync("grace@example.com");
         var form = TestBrowser.AntiforgeryToken(await (await onA.GetAsync(mail.LinkPath)).Content.ReadAsStringAsync(Cancel));
 
         var presses = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
@@ -97,7 +94,7 @@ public sealed class SharedStateTests
         await using var b = await InstanceAsync(redis, prefix);
         var onA = new TestBrowser(a);
         await onA.RequestLinkAsync("grace@example.com");
-        var mail = await MailAsync(a, "grace@example.com");
+        var mail = await a.MailToAsync("grace@example.com");
         var signedIn = await onA.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         var cookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0];
         Assert.Equal(HttpStatusCode.OK, (await b.Browser().SendAsync(Http.Navigate("/inbox", cookie), Cancel)).StatusCode);
@@ -134,7 +131,7 @@ public sealed class SharedStateTests
         Assert.True(a.Smtp.Refusals > 0, "instance A tried and failed to send");
         await a.DisposeAsync(); // A dies holding the message
 
-        var mail = await MailAsync(b, "grace@example.com");
+        var mail = await b.MailToAsync("grace@example.com");
         Assert.Equal(6, mail.Code.Length);
         Assert.Empty(a.Smtp.Messages);
     }
@@ -169,7 +166,7 @@ public sealed class SharedStateTests
         }
 
         Assert.Equal(HttpStatusCode.Redirect, answer!.StatusCode);
-        var mail = await MailAsync(app, "grace@example.com");
+        var mail = await app.MailToAsync("grace@example.com");
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
     }

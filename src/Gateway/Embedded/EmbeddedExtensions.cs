@@ -11,10 +11,7 @@ internal static partial class EmbeddedExtensions
 {
     public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
     {
-        services.AddOptions<EmbeddedOptions>()
-            .BindConfiguration(EmbeddedOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
         services.AddSingleton<ISessionAuthority, EmbeddedAuthority>();
         services.AddHostedService<EphemeralSessionsWarning>();
         return services;

@@ -7,13 +7,10 @@ internal static class KratosExtensions
 {
     public static IServiceCollection AddKratos(this IServiceCollection services)
     {
-        services.AddOptions<KratosOptions>()
-            .BindConfiguration(KratosOptions.SectionName)
-            .ValidateDataAnnotations()
+        services.AddValidatedOptions<KratosOptions>(KratosOptions.SectionName)
             .Validate(o => o.PublicUrl is null || o.PublicUrl.Scheme is "http" or "https", "Kratos:PublicUrl must be an http(s) URL.")
             .Validate(o => o.AdminUrl is null || o.AdminUrl.Scheme is "http" or "https", "Kratos:AdminUrl must be an http(s) URL.")
-            .Validate(o => !string.IsNullOrEmpty(o.CourierSecret), "Kratos:CourierSecret is required: the shared secret of courier.http.request_config.auth in kratos.yml (32+ characters).")
-            .ValidateOnStart();
+            .Validate(o => !string.IsNullOrEmpty(o.CourierSecret), "Kratos:CourierSecret is required: the shared secret of courier.http.request_config.auth in kratos.yml (32+ characters).");
 
         services.AddHttpClient<KratosClient>((sp, http) =>
             {

@@ -4,10 +4,7 @@ internal static class MagicLinksExtensions
 {
     public static IServiceCollection AddMagicLinks(this IServiceCollection services)
     {
-        services.AddOptions<MagicLinkOptions>()
-            .BindConfiguration(MagicLinkOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<MagicLinkOptions>(MagicLinkOptions.SectionName);
         services.AddSingleton<MagicLinkStore>();
         return services;
     }

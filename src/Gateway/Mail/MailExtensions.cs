@@ -9,14 +9,11 @@ internal static class MailExtensions
     public static IHostApplicationBuilder AddMail(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddOptions<MailOptions>()
-            .BindConfiguration(MailOptions.SectionName)
-            .ValidateDataAnnotations()
+        builder.Services.AddValidatedOptions<MailOptions>(MailOptions.SectionName)
             .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Mail:From must be an address such as 'Sign-in <sign-in@example.com>'.")
             .Validate(o => development || !string.IsNullOrWhiteSpace(o.Smtp.Host),
                 "Mail:Smtp:Host is required outside Development: sign-in emails need an SMTP relay (the dev mailbox exists only in Development).")
-            .Validate(o => o.ClaimLease > o.MaxRetryDelay, "Mail:ClaimLease must be longer than Mail:MaxRetryDelay, or a message being retried could be taken over and sent twice.")
-            .ValidateOnStart();
+            .Validate(o => o.ClaimLease > o.MaxRetryDelay, "Mail:ClaimLease must be longer than Mail:MaxRetryDelay, or a message being retried could be taken over and sent twice.");
 
         if (development && string.IsNullOrWhiteSpace(builder.Configuration[$"{MailOptions.SectionName}:Smtp:Host"]))
         {

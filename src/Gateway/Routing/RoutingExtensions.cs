@@ -12,11 +12,8 @@ internal static class RoutingExtensions
 
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<IdentityHeadersOptions>()
-            .BindConfiguration(IdentityHeadersOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.")
-            .ValidateOnStart();
+        services.AddValidatedOptions<IdentityHeadersOptions>(IdentityHeadersOptions.SectionName)
+            .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.");
 
         services.AddSingleton<RoutePolicyCatalog>();
         services.AddSingleton<IAuthorizationHandler, RouteAccessHandler>();

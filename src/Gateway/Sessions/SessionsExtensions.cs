@@ -7,10 +7,7 @@ internal static class SessionsExtensions
 {
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
-        services.AddOptions<SessionOptions>()
-            .BindConfiguration(SessionOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<SessionOptions>(SessionOptions.SectionName);
 
         services.AddDataProtection().SetApplicationName("gateway");
         services.AddHybridCache().AddSerializer<CachedSession, CachedSessionSerializer>();

@@ -4,10 +4,7 @@ internal static class SignInExtensions
 {
     public static IServiceCollection AddSignIn(this IServiceCollection services)
     {
-        services.AddOptions<SignInOptions>()
-            .BindConfiguration(SignInOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<SignInOptions>(SignInOptions.SectionName);
         services.AddOptions<GatewayOptions>()
             .Validate(o => o.PublicOrigin is not null, "Gateway:PublicOrigin is required: emailed links are built from it (e.g. 'https://apps.example.com').");
         services.AddSingleton<BrowserBinding>();
