@@ -10,7 +10,10 @@ namespace Gateway.Tests;
 /// </summary>
 public sealed partial class TestBrowser(GatewayApp app)
 {
-    private readonly HttpClient client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    private readonly HttpClient client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = app.BaseAddress });
+
+    /// <summary>Headers this browser sends with every request (say, a forged X-Forwarded-For or Host).</summary>
+    public System.Net.Http.Headers.HttpRequestHeaders Headers => client.DefaultRequestHeaders;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
