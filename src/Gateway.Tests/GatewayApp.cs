@@ -96,7 +96,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         return app;
     }
 
-    private bool OnKestrel { get; set; }
+    /// <summary>True when started with Kestrel: clients then reach it over a real loopback socket.</summary>
+    public bool OnKestrel { get; private set; }
 
     /// <summary>Where clients reach the gateway: its loopback port with Kestrel, the in-memory server otherwise.</summary>
     public Uri BaseAddress => OnKestrel ? new Uri($"http://127.0.0.1:{Port}") : new Uri("http://localhost");

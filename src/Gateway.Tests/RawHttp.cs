@@ -26,8 +26,15 @@ internal static class RawHttp
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", port, TestContext.Current.CancellationToken);
         await using var stream = client.GetStream();
-        var request = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-        foreach (var header in headers ?? [])
+        var lines = headers?.ToList() ?? [];
+        var request = new StringBuilder($"{method} {target} HTTP/1.1\r\n");
+        if (!lines.Any(h => h.StartsWith("Host:", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Append($"Host: 127.0.0.1:{port}\r\n"); // unless the test types its own
+        }
+
+        request.Append("Connection: close\r\n");
+        foreach (var header in lines)
         {
             request.Append(header).Append("\r\n");
         }

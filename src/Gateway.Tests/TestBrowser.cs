@@ -10,7 +10,10 @@ namespace Gateway.Tests;
 /// </summary>
 public sealed partial class TestBrowser(GatewayApp app)
 {
-    private readonly HttpClient client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = app.BaseAddress });
+    // Over Kestrel the factory's client follows redirects whatever its options say, so a plain socket client is used.
+    private readonly HttpClient client = app.OnKestrel
+        ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = app.BaseAddress }
+        : app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>Headers this browser sends with every request (say, a forged X-Forwarded-For or Host).</summary>
     public System.Net.Http.Headers.HttpRequestHeaders Headers => client.DefaultRequestHeaders;
