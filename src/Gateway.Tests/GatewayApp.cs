@@ -23,11 +23,14 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 
     private readonly bool captureLogs;
 
-    private GatewayApp(EchoUpstream upstream, TestSmtpServer smtp, Action<Dictionary<string, string?>>? configure, bool captureLogs)
+    private readonly Action<IServiceCollection>? testServices;
+
+    private GatewayApp(EchoUpstream upstream, TestSmtpServer smtp, Action<Dictionary<string, string?>>? configure, bool captureLogs, Action<IServiceCollection>? testServices)
     {
         Upstream = upstream;
         Smtp = smtp;
         this.captureLogs = captureLogs;
+        this.testServices = testServices;
         Kratos = new FakeKratos(Time) { CourierSecret = CourierSecret };
         settings = new Dictionary<string, string?>
         {
@@ -74,12 +77,15 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// Starts the gateway in-process. With <paramref name="kestrel"/> it listens on a real loopback port, for tests
     /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
     /// </summary>
-    public static async Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false)
+    /// <param name="services">Replaces gateway services after the gateway registered its own (say, a store that records what it is given).</param>
+    public static async Task<GatewayApp> StartAsync(
+        Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null)
     {
-        var app = new GatewayApp(await EchoUpstream.StartAsync(), await TestSmtpServer.StartAsync(), configure, captureLogs);
+        var app = new GatewayApp(await EchoUpstream.StartAsync(), await TestSmtpServer.StartAsync(), configure, captureLogs, services);
         if (kestrel)
         {
             app.UseKestrel(0);
+            app.OnKestrel = true;
         }
 
         app.StartServer();
@@ -90,13 +96,20 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         return app;
     }
 
+    /// <summary>True when started with Kestrel: clients then reach it over a real loopback socket.</summary>
+    public bool OnKestrel { get; private set; }
+
+    /// <summary>Where clients reach the gateway: its loopback port with Kestrel, the in-memory server otherwise.</summary>
+    public Uri BaseAddress => OnKestrel ? new Uri($"http://127.0.0.1:{Port}") : new Uri("http://localhost");
+
     /// <summary>The loopback port of the gateway when started with Kestrel.</summary>
     public int Port => new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
     /// <summary>
     /// The gateway with its embedded session authority: no Kratos settings at all (the default a newcomer gets).
     /// </summary>
-    public static Task<GatewayApp> StartEmbeddedAsync(Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false) =>
+    public static Task<GatewayApp> StartEmbeddedAsync(
+        Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false, Action<IServiceCollection>? services = null) =>
         StartAsync(s =>
         {
             foreach (var key in s.Keys.Where(k => k.StartsWith("Kratos:", StringComparison.Ordinal)).ToList())
@@ -105,7 +118,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             }
 
             configure?.Invoke(s);
-        }, captureLogs: captureLogs);
+        }, captureLogs: captureLogs, services: services);
 
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
@@ -139,6 +152,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             {
                 services.AddLogging(logging => logging.AddFakeLogging());
             }
+
+            testServices?.Invoke(services);
         });
     }
 

@@ -17,18 +17,29 @@ internal static class RawHttp
             .FirstOrDefault();
     }
 
-    public static async Task<Answer> SendAsync(int port, string target, IEnumerable<string>? headers = null, string method = "GET")
+    /// <summary>
+    /// Sends one request. <paramref name="body"/> goes out byte for byte after the blank line, so chunked bodies
+    /// (and their trailers) are typed out too.
+    /// </summary>
+    public static async Task<Answer> SendAsync(int port, string target, IEnumerable<string>? headers = null, string method = "GET", string? body = null)
     {
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", port, TestContext.Current.CancellationToken);
         await using var stream = client.GetStream();
-        var request = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-        foreach (var header in headers ?? [])
+        var lines = headers?.ToList() ?? [];
+        var request = new StringBuilder($"{method} {target} HTTP/1.1\r\n");
+        if (!lines.Any(h => h.StartsWith("Host:", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Append($"Host: 127.0.0.1:{port}\r\n"); // unless the test types its own
+        }
+
+        request.Append("Connection: close\r\n");
+        foreach (var header in lines)
         {
             request.Append(header).Append("\r\n");
         }
 
-        request.Append("\r\n");
+        request.Append("\r\n").Append(body);
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request.ToString()), TestContext.Current.CancellationToken);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var text = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -15,11 +15,18 @@ public sealed partial class TestBrowser
     public TestBrowser(GatewayApp app, CookieContainer? cookies = null)
     {
         this.cookies = cookies ?? new CookieContainer();
-        client = app.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(this.cookies));
+
+        // Over Kestrel the factory's client follows redirects whatever its options say, so a plain socket client is used.
+        client = app.OnKestrel
+            ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = this.cookies }) { BaseAddress = app.BaseAddress }
+            : app.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(this.cookies));
     }
 
     /// <summary>The same browser (same cookies) talking to another instance, as behind a load balancer.</summary>
     public TestBrowser On(GatewayApp other) => new(other, cookies);
+
+    /// <summary>Headers this browser sends with every request (say, a forged X-Forwarded-For or Host).</summary>
+    public System.Net.Http.Headers.HttpRequestHeaders Headers => client.DefaultRequestHeaders;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

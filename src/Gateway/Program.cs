@@ -11,6 +11,7 @@ using Gateway.Sample;
 using Gateway.Sessions;
 using Gateway.SignIn;
 using Gateway.State;
+using Gateway.TrustedProxies;
 
 var builder = WebApplication.CreateBuilder(args);
 var paths = builder.AddGatewayCore();
@@ -26,6 +27,7 @@ else
     builder.Services.AddEmbeddedAuthority();
 }
 
+builder.Services.AddTrustedProxies();
 builder.Services.AddGatewayErrors();
 builder.Services.AddSessions();
 builder.AddState();
@@ -38,6 +40,7 @@ builder.Services.AddGatewayPages(paths);
 builder.Services.AddSampleApp();
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.UseGatewayErrors(paths);
 app.UsePathGuard();
 app.UseAuthentication();

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Fakes;
 
-/// <summary>What the upstream app received: the path as sent, and every header with every value.</summary>
-public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyList<KeyValuePair<string, string>> Headers)
+/// <summary>What the upstream app received: the path as sent, every header with every value, and any trailers after the body.</summary>
+public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyList<KeyValuePair<string, string>> Headers, IReadOnlyList<KeyValuePair<string, string>>? Trailers = null)
 {
     public IReadOnlyList<string> Values(string name) =>
         Headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
@@ -46,7 +46,13 @@ public sealed class EchoUpstream : IAsyncDisposable
             var request = context.Request;
             var headers = request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList();
             var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "";
-            upstream.Received.Enqueue(new ReceivedRequest(request.Method, raw.Split('?')[0], request.QueryString.Value ?? "", headers));
+
+            // Trailers are readable only once the body has been read to its end.
+            await request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestTrailersFeature>() is { Available: true } feature
+                ? feature.Trailers.SelectMany(t => t.Value.Select(v => new KeyValuePair<string, string>(t.Key, v ?? ""))).ToList()
+                : [];
+            upstream.Received.Enqueue(new ReceivedRequest(request.Method, raw.Split('?')[0], request.QueryString.Value ?? "", headers, trailers));
             var statusAt = request.Path.Value!.IndexOf("/status/", StringComparison.Ordinal);
             if (statusAt >= 0 && int.TryParse(request.Path.Value.AsSpan(statusAt + 8), out var status))
             {

@@ -1,11 +1,13 @@
+using System.Globalization;
+using System.Text;
 using Gateway.Errors;
 
 namespace Gateway.Routing;
 
 /// <summary>
 /// Refuses request paths that an upstream server could read differently from the gateway: dot segments (left in
-/// place by hosts other than Kestrel), '..;' (Tomcat), backslashes, empty segments, encoded slashes or dots and double
-/// encoding. Otherwise a path could match a public route here and reach a protected page there
+/// place by hosts other than Kestrel), path parameters (';', which Tomcat drops), backslashes, empty segments, trailing
+/// dots and spaces (Windows), encoded slashes or dots, double encoding and non-ASCII look-alikes of '/' and '.'. Otherwise a path could match a public route here and reach a protected page there
 /// (oauth2-proxy CVE-2025-54576, Oathkeeper CVE-2026-33494).
 /// </summary>
 internal static class PathGuard
@@ -29,17 +31,23 @@ internal static class PathGuard
             return false;
         }
 
-        for (var i = 0; i < path.Length; i++)
+        foreach (var rune in path.EnumerateRunes())
         {
-            var c = path[i];
-            if (c is '\\' || char.IsControl(c))
+            var c = rune.Value;
+            // Kestrel decodes every escape except %2F and bytes that are not UTF-8 (such as the overlong %C0%AE
+            // for '.'): a '%' still here is a slash, double encoding, IIS' %uXXXX or a byte another server may
+            // misread. ';' starts a path parameter that Tomcat and Spring drop, so "/admin;x" is "/admin" there
+            // while routing here sees another segment.
+            if (c is '\\' or '%' or ';' || Rune.IsControl(rune))
             {
                 return true;
             }
 
-            // Kestrel decodes every escape except %2F and bytes that are not UTF-8 (such as the overlong %C0%AE
-            // for '.'): anything still escaped here is a slash, double encoding or a byte another server may misread.
-            if (c == '%' && i + 2 < path.Length && char.IsAsciiHexDigit(path[i + 1]) && char.IsAsciiHexDigit(path[i + 2]))
+            // Non-ASCII punctuation and symbols: Unicode normalisation (U+FF0F full-width solidus) or Windows'
+            // best-fit code pages (U+2215, U+00A5) turn some of them into '/', '\\' or '.' in other servers.
+            // Letters, digits and marks of any script stay allowed.
+            if (c > 0x7F && !Rune.IsLetterOrDigit(rune) && Rune.GetUnicodeCategory(rune) is not
+                    (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark))
             {
                 return true;
             }
@@ -51,9 +59,9 @@ internal static class PathGuard
         {
             var slash = rest.IndexOf('/');
             var segment = slash < 0 ? rest : rest[..slash];
-            var semicolon = segment.IndexOf(';');
-            var name = semicolon < 0 ? segment : segment[..semicolon];
-            if (name is "." or ".." || (segment.IsEmpty && slash >= 0))
+
+            // Windows and IIS drop trailing dots and spaces from a segment, so "/admin./x" is "/admin/x" there.
+            if (segment.EndsWith('.') || segment.EndsWith(' ') || (segment.IsEmpty && slash >= 0))
             {
                 return true;
             }

@@ -35,6 +35,16 @@ internal static class ReturnUrl
             return "/";
         }
 
+        // The gateway builds return URLs only from request paths that passed the path guard, so a path that would
+        // fail it once decoded ("/https://host", "/x//..", "/%5Chost", double encoding) was made by someone else,
+        // and other servers may normalise it into another origin.
+        var pathEnd = candidate.AsSpan().IndexOfAny('?', '#');
+        var path = pathEnd < 0 ? candidate : candidate[..pathEnd];
+        if (Routing.PathGuard.IsAmbiguous(Uri.UnescapeDataString(path)))
+        {
+            return "/";
+        }
+
         return RedirectHttpResult.IsLocalUrl(candidate) ? candidate : "/";
     }
 }
