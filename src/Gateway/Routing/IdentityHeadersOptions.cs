@@ -17,5 +17,6 @@ internal sealed class IdentityHeadersOptions
     [RegularExpression(HeaderName, ErrorMessage = "IdentityHeaders:Email must be a header name such as 'X-Forwarded-Email'.")]
     public string Email { get; set; } = "X-Forwarded-Email";
 
-    private const string HeaderName = "^[A-Za-z0-9-]{1,64}$";
+    // At most six dashes: every '-'/'_' spelling of the name is checked on each request.
+    private const string HeaderName = "^[A-Za-z0-9]+(-[A-Za-z0-9]+){0,6}$";
 }

@@ -17,7 +17,9 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
 {
     private readonly string userHeader = options.Value.User;
     private readonly string emailHeader = options.Value.Email;
-    private readonly FrozenSet<string> identityHeaders = new[] { options.Value.User, options.Value.Email }.ToFrozenSet(HeaderSpelling.Instance);
+    // Every '-'/'_' spelling of each identity header, worked out once: checking them is a few case-insensitive
+    // lookups per request, with no allocation.
+    private readonly string[] identityHeaderSpellings = [.. Spellings(options.Value.User), .. Spellings(options.Value.Email)];
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private readonly FrozenSet<string> consumedCookies =
         new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie }.ToFrozenSet(StringComparer.Ordinal);
@@ -36,9 +38,9 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     {
         var inbound = context.HttpContext.Request.Headers;
         var outbound = context.ProxyRequest.Headers;
-        foreach (var name in inbound.Keys)
+        foreach (var name in identityHeaderSpellings)
         {
-            if (identityHeaders.Contains(name))
+            if (inbound.ContainsKey(name))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -113,42 +115,24 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     }
 
     /// <summary>
-    /// Header names that some server stacks treat as the same: case-insensitive, and '_' equal to '-'. Compares in
-    /// place, so checking every inbound header costs no allocation.
+    /// Every spelling some server stacks read as the same header: '_' and '-' interchangeable (case is already
+    /// ignored by header lookups). Header names are validated to at most a handful of dashes.
     /// </summary>
-    private sealed class HeaderSpelling : IEqualityComparer<string>
+    private static IEnumerable<string> Spellings(string name)
     {
-        public static readonly HeaderSpelling Instance = new();
-
-        public bool Equals(string? x, string? y)
+        var dashes = name.Count(c => c is '-' or '_');
+        for (var mask = 0; mask < 1 << dashes; mask++)
         {
-            if (x is null || y is null || x.Length != y.Length)
+            var chars = name.ToCharArray();
+            for (int i = 0, bit = 0; i < chars.Length; i++)
             {
-                return x is null && y is null;
-            }
-
-            for (var i = 0; i < x.Length; i++)
-            {
-                if (Fold(x[i]) != Fold(y[i]))
+                if (chars[i] is '-' or '_')
                 {
-                    return false;
+                    chars[i] = (mask & (1 << bit++)) != 0 ? '_' : '-';
                 }
             }
 
-            return true;
+            yield return new string(chars);
         }
-
-        public int GetHashCode(string value)
-        {
-            var hash = new HashCode();
-            foreach (var c in value)
-            {
-                hash.Add(Fold(c));
-            }
-
-            return hash.ToHashCode();
-        }
-
-        private static char Fold(char c) => c == '_' ? '-' : char.ToLowerInvariant(c);
     }
 }

@@ -17,8 +17,9 @@ internal static class RoutingExtensions
 
         services.AddSingleton<RoutePolicyCatalog>();
         services.AddSingleton<IAuthorizationHandler, RouteAccessHandler>();
+        // No AddAuthenticationSchemes: the default scheme already ran, and naming it would make the policy
+        // evaluator re-authenticate and merge a new principal on every request.
         services.AddAuthorizationBuilder().AddPolicy(RoutePolicyConfigFilter.RouteAccessPolicy, policy => policy
-            .AddAuthenticationSchemes(Sessions.GatewayClaims.Scheme)
             .RequireAuthenticatedUser()
             .AddRequirements(new RouteAccessRequirement()));
 

@@ -26,10 +26,14 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
     {
         get
         {
+            // One allocation: the key string itself (this runs on every request).
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            var bytes = Encoding.UTF8.GetBytes(Value);
-            SHA256.HashData(bytes, hash);
-            return (Kind == CredentialKind.KratosCookie ? "gw:session:c:" : "gw:session:t:") + Convert.ToHexStringLower(hash);
+            var length = Encoding.UTF8.GetMaxByteCount(Value.Length);
+            var utf8 = length <= 1024 ? stackalloc byte[length] : new byte[length];
+            SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(Value, utf8)], hash);
+            Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
+            Convert.TryToHexStringLower(hash, hex, out _);
+            return string.Concat(Kind == CredentialKind.KratosCookie ? "gw:session:c:" : "gw:session:t:", hex);
         }
     }
 

@@ -64,14 +64,22 @@ internal sealed partial class SessionValidator(
 
     private ValueTask<CachedSession> GetAsync(string key, SessionCredential credential, CancellationToken cancellationToken)
     {
-        var ttl = options.CacheTtl > TimeSpan.Zero ? options.CacheTtl : TimeSpan.FromMilliseconds(1);
-        var local = shared && options.LocalCacheTtl < ttl ? (options.LocalCacheTtl > TimeSpan.Zero ? options.LocalCacheTtl : TimeSpan.FromMilliseconds(1)) : ttl;
+        entryOptions ??= EntryOptions();
         return cache.GetOrCreateAsync(
             key,
             (self: this, credential),
             static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct),
-            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = local },
+            entryOptions,
             cancellationToken: cancellationToken);
+    }
+
+    private HybridCacheEntryOptions? entryOptions;
+
+    private HybridCacheEntryOptions EntryOptions()
+    {
+        var ttl = options.CacheTtl > TimeSpan.Zero ? options.CacheTtl : TimeSpan.FromMilliseconds(1);
+        var local = shared && options.LocalCacheTtl < ttl ? (options.LocalCacheTtl > TimeSpan.Zero ? options.LocalCacheTtl : TimeSpan.FromMilliseconds(1)) : ttl;
+        return new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = local };
     }
 
     private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ internal static class SessionsExtensions
 
         // Secure by default: anything that does not say otherwise needs a signed-in user.
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(GatewayClaims.Scheme).RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return services;
     }
 }
