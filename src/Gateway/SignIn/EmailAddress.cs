@@ -14,7 +14,9 @@ internal static class EmailAddress
     public const int MaxLength = 254;
     public const int MaxLocalLength = 64;
 
-    private const string LocalSpecials = "!#$%&'*+/=?^_`{|}~.-";
+    // RFC 5322 atext without '!' and '%': MTAs that still honour UUCP bang paths or the "%" hack relay
+    // "evil.example!x@corp.example" and "x%evil.example@corp.example" to evil.example, past a domain check (RFC 2505 2.9-2.10).
+    private const string LocalSpecials = "#$&'*+/=?^_`{|}~.-";
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
 
     public static bool TryNormalize(string? input, out string email, out string error)
