@@ -42,16 +42,23 @@ internal sealed partial class MailOutbox(
                 if (attempt >= options.Value.MaxAttempts)
                 {
                     Interlocked.Decrement(ref pending);
-                    Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, e.Message);
+                    Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, MaskAddresses(e.Message));
                     continue;
                 }
 
                 var delay = RetryDelay(attempt);
-                Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, e.Message);
+                Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, MaskAddresses(e.Message));
                 _ = RequeueLaterAsync(mail, attempt + 1, delay, stoppingToken);
             }
         }
     }
+
+    // SMTP servers name the address they refuse ("550 5.1.1 <a@b>: Recipient address rejected"), and MailKit's
+    // exception message is the server's reply: only the masked form may reach the log.
+    private static string MaskAddresses(string reason) => AddressPattern().Replace(reason, m => EmailAddress.Mask(m.Value));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[^\s<>""'(),;:@]+@[^\s<>""'(),;:]+")]
+    private static partial System.Text.RegularExpressions.Regex AddressPattern();
 
     private TimeSpan RetryDelay(int attempt)
     {
