@@ -20,7 +20,8 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     private readonly FrozenSet<string> identityHeaders = new[] { Normalize(options.Value.User), Normalize(options.Value.Email) }.ToFrozenSet();
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private readonly FrozenSet<string> consumedCookies =
-        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
+            .ToFrozenSet(StringComparer.Ordinal);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {

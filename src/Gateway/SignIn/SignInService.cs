@@ -287,8 +287,13 @@ internal sealed partial class SignInService(
         }
         finally
         {
-            // The cookie goes whatever Kratos said: the browser is signed out either way.
+            // The cookies go whatever Kratos said: the browser is signed out either way, and a sign-in it had
+            // asked for no longer completes with one press here (the link then needs its code).
             sessionCookie.Delete(context.Response);
+            if (context.Request.Cookies.ContainsKey(binding.Name))
+            {
+                binding.Delete(context.Response);
+            }
         }
 
         if (credential is { } forget)
