@@ -8,12 +8,42 @@ namespace Gateway.Tests;
 /// A browser for the in-process gateway: keeps its own cookies, shows redirects instead of following them, and
 /// submits forms the way a person does (load the page, take its antiforgery token, post).
 /// </summary>
-public sealed partial class TestBrowser(GatewayApp app)
+public sealed partial class TestBrowser
 {
-    // Over Kestrel the factory's client follows redirects whatever its options say, so a plain socket client is used.
-    private readonly HttpClient client = app.OnKestrel
-        ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = app.BaseAddress }
-        : app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    private readonly HttpClient client;
+
+    public TestBrowser(GatewayApp app) =>
+        // Over Kestrel the factory's client follows redirects whatever its options say, so a plain socket client is used.
+        client = app.OnKestrel
+            ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = app.BaseAddress }
+            : app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    private TestBrowser(HttpClient client) => this.client = client;
+
+    /// <summary>
+    /// A browser on https in front of a proxy that ends TLS, so the gateway itself sees plain http: the usual
+    /// production setup, and the one where "Secure because the request was https" goes wrong.
+    /// </summary>
+    public static TestBrowser BehindTlsProxy(GatewayApp app) =>
+        new(app.CreateDefaultClient(new Uri("https://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(), new TlsEndsHere()));
+
+    /// <summary>Hands the gateway an http request while the cookie jar above it saw https.</summary>
+    private sealed class TlsEndsHere : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var browserSaw = request.RequestUri!;
+            request.RequestUri = new UriBuilder(browserSaw) { Scheme = Uri.UriSchemeHttp, Port = 80 }.Uri;
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                request.RequestUri = browserSaw;
+            }
+        }
+    }
 
     /// <summary>Headers this browser sends with every request (say, a forged X-Forwarded-For or Host).</summary>
     public System.Net.Http.Headers.HttpRequestHeaders Headers => client.DefaultRequestHeaders;
