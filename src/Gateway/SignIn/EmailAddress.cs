@@ -35,7 +35,16 @@ internal static class EmailAddress
             return false;
         }
 
-        value = value.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+        try
+        {
+            value = value.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            // Lone surrogates and noncharacters (U+FFFE) are not text at all, and Normalize throws on them.
+            error = "That email address contains characters that are not valid.";
+            return false;
+        }
         foreach (var c in value)
         {
             var category = char.GetUnicodeCategory(c);
