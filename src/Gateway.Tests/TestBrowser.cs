@@ -25,6 +25,37 @@ public sealed partial class TestBrowser
     /// <summary>The same browser (same cookies) talking to another instance, as behind a load balancer.</summary>
     public TestBrowser On(GatewayApp other) => new(other, cookies);
 
+    private TestBrowser(HttpClient client)
+    {
+        this.client = client;
+        cookies = new CookieContainer();
+    }
+
+    /// <summary>
+    /// A browser on https in front of a proxy that ends TLS, so the gateway itself sees plain http: the usual
+    /// production setup, and the one where "Secure because the request was https" goes wrong.
+    /// </summary>
+    public static TestBrowser BehindTlsProxy(GatewayApp app) =>
+        new(app.CreateDefaultClient(new Uri("https://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(), new TlsEndsHere()));
+
+    /// <summary>Hands the gateway an http request while the cookie jar above it saw https.</summary>
+    private sealed class TlsEndsHere : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var browserSaw = request.RequestUri!;
+            request.RequestUri = new UriBuilder(browserSaw) { Scheme = Uri.UriSchemeHttp, Port = 80 }.Uri;
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                request.RequestUri = browserSaw;
+            }
+        }
+    }
+
     /// <summary>Headers this browser sends with every request (say, a forged X-Forwarded-For or Host).</summary>
     public System.Net.Http.Headers.HttpRequestHeaders Headers => client.DefaultRequestHeaders;
 

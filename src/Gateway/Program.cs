@@ -6,6 +6,7 @@ using Gateway.MagicLinks;
 using Gateway.Mail;
 using Gateway.Pages;
 using Gateway.RateLimiting;
+using Gateway.RequestLimits;
 using Gateway.Routing;
 using Gateway.Sample;
 using Gateway.Sessions;
@@ -28,6 +29,7 @@ else
 }
 
 builder.Services.AddTrustedProxies();
+builder.Services.AddRequestLimits();
 builder.Services.AddGatewayErrors();
 builder.Services.AddSessions();
 builder.AddState();
@@ -42,6 +44,7 @@ builder.Services.AddSampleApp();
 var app = builder.Build();
 app.UseTrustedProxies();
 app.UseGatewayErrors(paths);
+app.UseRequestLimits(paths);
 app.UsePathGuard();
 app.UseAuthentication();
 app.UseRateLimiter();

@@ -45,9 +45,9 @@ public sealed partial class HostHeaderInjectionTests(KestrelGateway untrusted, T
     [Fact]
     public async Task AnHttpsPublicOriginIsUsedWhateverHostTheRequestArrivedAt()
     {
-        await using var app = await GatewayApp.StartAsync(s => s["Gateway:PublicOrigin"] = "https://apps.example.com", kestrel: true);
+        await using var app = await GatewayApp.StartAsync(s => s["Gateway:PublicOrigin"] = "https://apps.example.com");
         app.Kratos.AddIdentity("alice@example.com");
-        var browser = new TestBrowser(app);
+        var browser = TestBrowser.BehindTlsProxy(app); // Secure cookies travel only over https
         browser.Headers.Host = "evil.example";
         browser.Headers.TryAddWithoutValidation("X-Forwarded-Host", "evil.example");
 

@@ -5,11 +5,12 @@ namespace Gateway.Tests.Attacks;
 /// fifty gateway starts. Rows run one after another (xUnit runs a class' tests serially); tests compare counts
 /// before and after rather than expecting an empty history.
 /// </summary>
-public abstract class SharedGateway(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false) : IAsyncLifetime
+public abstract class SharedGateway(Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool embedded = false) : IAsyncLifetime
 {
     public GatewayApp App { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync() => App = await GatewayApp.StartAsync(configure, kestrel);
+    public async ValueTask InitializeAsync() =>
+        App = embedded ? await GatewayApp.StartEmbeddedAsync(configure) : await GatewayApp.StartAsync(configure, kestrel);
 
     public async ValueTask DisposeAsync()
     {

@@ -54,6 +54,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>While true, every MAIL FROM gets 421 and the connection is closed.</summary>
     public bool Down { get; set; }
 
+    /// <summary>
+    /// While true, every RCPT TO gets 550 naming the address, as Postfix words it ("&lt;a@b&gt;: Recipient address
+    /// rejected: User unknown in local recipient table"), so what the gateway logs of SMTP errors can be checked.
+    /// </summary>
+    public bool RejectRecipients { get; set; }
+
     /// <summary>How many MAIL FROM commands were refused because the server was down.</summary>
     public int Refusals => Volatile.Read(ref refusals);
 
@@ -183,8 +189,16 @@ public sealed class TestSmtpServer : IAsyncDisposable
             return Task.FromResult(true);
         }
 
-        public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken) =>
-            Task.FromResult(true);
+        public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+        {
+            if (owner.RejectRecipients)
+            {
+                throw new SmtpResponseException(new SmtpServer.Protocol.SmtpResponse(
+                    SmtpReplyCode.MailboxUnavailable, $"5.1.1 <{to.AsAddress()}>: Recipient address rejected: User unknown in local recipient table"));
+            }
+
+            return Task.FromResult(true);
+        }
     }
 
     private sealed class Store(TestSmtpServer owner) : IMessageStore

@@ -81,12 +81,12 @@ internal sealed partial class MailOutbox(
                     if (attempt >= options.Value.MaxAttempts)
                     {
                         await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
-                        Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, e.Message);
+                        Log.GaveUp(logger, EmailAddress.Mask(mail.To), attempt, e.GetType().Name, MaskAddresses(e.Message));
                         return;
                     }
 
                     var delay = RetryDelay(attempt);
-                    Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, e.Message);
+                    Log.WillRetry(logger, EmailAddress.Mask(mail.To), attempt, delay, e.GetType().Name, MaskAddresses(e.Message));
                     await Task.Delay(delay, time, stoppingToken);
                     if (!await store.RenewAsync(Queue, consumer, item.Id, stoppingToken))
                     {
@@ -113,6 +113,12 @@ internal sealed partial class MailOutbox(
             Interlocked.Decrement(ref held);
         }
     }
+
+    // SMTP servers name the refused recipient in their replies (Postfix does): addresses are masked before logging.
+    private static string MaskAddresses(string reason) => AddressPattern().Replace(reason, m => EmailAddress.Mask(m.Value));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[^\s<>""'(),;:@]+@[^\s<>""'(),;:]+")]
+    private static partial System.Text.RegularExpressions.Regex AddressPattern();
 
     private TimeSpan RetryDelay(int attempt)
     {

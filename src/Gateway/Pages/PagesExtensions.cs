@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Pages;
 
@@ -18,8 +20,32 @@ internal static class PagesExtensions
         }));
         // A name of the gateway's own, so the proxy can keep it from upstream apps like its other cookies.
         services.AddAntiforgery(options => options.Cookie.Name = AntiforgeryCookie);
+
+        // Over https the antiforgery cookie gets what the session cookie gets. Its default, Secure only when the
+        // request is https, misses the usual setup where a proxy ends TLS and the gateway sees http; and
+        // SecurePolicy.Always would make antiforgery refuse those http requests outright.
+        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<GatewayOptions>>((options, gateway) =>
+        {
+            if (gateway.IsHttpsOrigin())
+            {
+                options.Cookie = new SecureCookieBuilder
+                {
+                    Name = "__Host-" + AntiforgeryCookie, HttpOnly = true, SameSite = SameSiteMode.Strict, IsEssential = true,
+                };
+            }
+        });
         return services;
     }
 
     public const string AntiforgeryCookie = "gw_csrf";
+
+    private sealed class SecureCookieBuilder : CookieBuilder
+    {
+        public override CookieOptions Build(HttpContext context, DateTimeOffset expiresFrom)
+        {
+            var options = base.Build(context, expiresFrom);
+            options.Secure = true;
+            return options;
+        }
+    }
 }

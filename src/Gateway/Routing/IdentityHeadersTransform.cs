@@ -22,7 +22,8 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     private readonly string[] identityHeaderSpellings = [.. Spellings(options.Value.User), .. Spellings(options.Value.Email)];
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private readonly FrozenSet<string> consumedCookies =
-        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
+            .ToFrozenSet(StringComparer.Ordinal);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {

@@ -14,7 +14,9 @@ internal static class EmailAddress
     public const int MaxLength = 254;
     public const int MaxLocalLength = 64;
 
-    private const string LocalSpecials = "!#$%&'*+/=?^_`{|}~.-";
+    // RFC 5322 atext without '!' and '%': MTAs that still honour UUCP bang paths or the "%" hack relay
+    // "evil.example!x@corp.example" and "x%evil.example@corp.example" to evil.example, past a domain check (RFC 2505 2.9-2.10).
+    private const string LocalSpecials = "#$&'*+/=?^_`{|}~.-";
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
 
     public static bool TryNormalize(string? input, out string email, out string error)
@@ -33,7 +35,16 @@ internal static class EmailAddress
             return false;
         }
 
-        value = value.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+        try
+        {
+            value = value.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            // Lone surrogates and noncharacters (U+FFFE) are not text at all, and Normalize throws on them.
+            error = "That email address contains characters that are not valid.";
+            return false;
+        }
         foreach (var c in value)
         {
             var category = char.GetUnicodeCategory(c);

@@ -79,6 +79,13 @@ internal sealed partial class SignInService(
         {
             await CodeArrivedAsync(pending.Id, pending.Email, code, (int?)begun.CodeLifetime?.TotalMinutes, cancellationToken);
         }
+        else if (!begun.Started
+            && await store.GetAsync(PendingKey(pending.Id), SignInJsonContext.Default.PendingSignIn, cancellationToken) is { FlowId: not null } started)
+        {
+            // No code went out (no such account, or one that may not sign in), but Kratos' flow was remembered: a code
+            // typed for this request must fail like any wrong code, not meet a flow that answers differently.
+            await SavePendingAsync(started with { FlowId = null, FlowExpiresAt = null }, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -280,8 +287,13 @@ internal sealed partial class SignInService(
         }
         finally
         {
-            // The cookie goes whatever Kratos said: the browser is signed out either way.
+            // The cookies go whatever Kratos said: the browser is signed out either way, and a sign-in it had
+            // asked for no longer completes with one press here (the link then needs its code).
             sessionCookie.Delete(context.Response);
+            if (context.Request.Cookies.ContainsKey(binding.Name))
+            {
+                binding.Delete(context.Response);
+            }
         }
 
         if (credential is { } forget)
