@@ -109,7 +109,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// The gateway with its embedded session authority: no Kratos settings at all (the default a newcomer gets).
     /// </summary>
     public static Task<GatewayApp> StartEmbeddedAsync(
-        Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false, Action<IServiceCollection>? services = null) =>
+        Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false, Action<IServiceCollection>? services = null, bool kestrel = false) =>
         StartAsync(s =>
         {
             foreach (var key in s.Keys.Where(k => k.StartsWith("Kratos:", StringComparison.Ordinal)).ToList())
@@ -118,7 +118,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             }
 
             configure?.Invoke(s);
-        }, captureLogs: captureLogs, services: services);
+        }, kestrel, captureLogs, services);
 
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });

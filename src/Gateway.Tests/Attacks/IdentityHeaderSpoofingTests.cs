@@ -141,6 +141,27 @@ public sealed class IdentityHeaderSpoofingTests(KestrelGateway shared, RenamedHe
         Assert.Equal(before, app.Upstream.Received.Count);
     }
 
+    /// <summary>The app gets the gateway's account of the client, never the client's own (and no Forwarded at all).</summary>
+    [Fact]
+    public async Task TheAppSeesTheGatewaysForwardedHeadersNotTheClients()
+    {
+        var app = shared.App;
+
+        var answer = await RawHttp.SendAsync(app.Port, "/public/x",
+        [
+            "X-Forwarded-For: 203.0.113.66", "X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example",
+            "X-Forwarded-Prefix: /evil", "Forwarded: for=203.0.113.66;host=evil.example;proto=https",
+        ]);
+
+        Assert.Equal(200, answer.Status);
+        var received = app.Upstream.Last;
+        Assert.Equal("127.0.0.1", received.Single("X-Forwarded-For"));
+        Assert.Equal("http", received.Single("X-Forwarded-Proto"));
+        Assert.Equal($"127.0.0.1:{app.Port}", received.Single("X-Forwarded-Host"));
+        Assert.Empty(received.Values("Forwarded"));
+        Assert.DoesNotContain(received.Headers, h => h.Value.Contains("evil", StringComparison.Ordinal) || h.Value.Contains("203.0.113.66", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task TheHostOnlyPublicRouteIsPublicOnItsOwnHost()
     {

@@ -88,6 +88,20 @@ public sealed class OversizedInputTests(RelaxedKestrelGateway shared) : IClassFi
         Assert.Contains("Request too large", answer.Body);
     }
 
+    /// <summary>The embedded admin API reads JSON: a body streamed past the limit is cut off with 413 too.</summary>
+    [Fact]
+    public async Task AnOversizedAdminRequestIsRefused()
+    {
+        var key = new string('k', 40);
+        await using var app = await GatewayApp.StartEmbeddedAsync(s => s["Embedded:AdminKey"] = key, kestrel: true);
+        var json = "{\"email\":\"" + new string('a', 200_000) + "@example.com\"}";
+
+        var answer = await RawHttp.SendAsync(app.Port, "/_gateway/admin/sessions/revoke",
+            ["Content-Type: application/json", "Transfer-Encoding: chunked", "Accept: application/json", "Authorization: Bearer " + key], "POST", Chunked(json));
+
+        Assert.Equal(413, answer.Status);
+    }
+
     /// <summary>Large but allowed input costs nothing: Kratos is not asked about an over-long credential.</summary>
     [Theory]
     [InlineData("Cookie: gw_session=")]
