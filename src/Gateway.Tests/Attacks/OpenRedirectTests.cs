@@ -114,6 +114,47 @@ public sealed partial class OpenRedirectTests
 
     public static TheoryData<string> Payloads => new(PayloadList);
 
+    /// <summary>
+    /// Every entry of the IsValidRedirect table in oauth2-proxy's pkg/app/redirect/validator_test.go (commit
+    /// 783417c5f4f875b3c429a0c37af20765b6e36a41, MIT licence), with the answer it expects here. oauth2-proxy accepts
+    /// absolute URLs on its allow-listed domains (foo.bar, *.wildcard.bar, port.bar:8080 and so on); the gateway has no
+    /// such list, so every absolute URL falls back to "/" and only "/redirect" is kept.
+    /// </summary>
+    public static readonly TheoryData<string, string> Oauth2ProxyValidatorTable = new()
+    {
+        { "", "/" }, { "/redirect", "/redirect" }, { "//redirect", "/" },
+        { "http://foo.bar/redirect", "/" }, { "https://foo.bar/redirect", "/" },
+        { "http://baz.foo.bar/redirect", "/" }, { "https://baz.foo.bar/redirect", "/" },
+        { "http://baz.bar.foo/redirect", "/" }, { "https://baz.bar.foo/redirect", "/" }, { "http://bar.foo/redirect", "/" },
+        { "http://foo.bar.evil.corp/redirect", "/" }, { "https://foo.bar.evil.corp/redirect", "/" },
+        { "http://evil.corp/redirect?rd=foo.bar", "/" }, { "https://evil.corp/redirect?rd=foo.bar", "/" },
+        { "https://evil.corp:3838/redirect", "/" }, { "http://foo.bar:3838/redirect", "/" }, { "http://baz.bar.foo:3838/redirect", "/" },
+        { "http://port.bar:8080/redirect", "/" }, { "http://port.bar:3838/redirect", "/" },
+        { "http://foo.sub.port.bar:8080/redirect", "/" }, { "http://foo.subport.bar:3838/redirect", "/" },
+        { "http://anyport.bar:8080/redirect", "/" }, { "http://anyport.bar:8081/redirect", "/" },
+        { "http://a.sub.anyport.bar:8080/redirect", "/" }, { "http://a.sub.anyport.bar:8081/redirect", "/" },
+        { "/\\evil.com", "/" }, { "/ /evil.com", "/" }, { "/ \\evil.com", "/" },
+        { "/\t/evil.com", "/" }, { "/\t\\evil.com", "/" }, { "/\v/evil.com", "/" }, { "/\v\\evil.com", "/" },
+        { "/\n/evil.com", "/" }, { "/\n\\evil.com", "/" }, { "/\r/evil.com", "/" }, { "/\r\\evil.com", "/" },
+        { "/\t/\t\\evil.com", "/" }, { "/\t\t/\t/evil.com", "/" }, { "/\t\t\\\t/evil.com", "/" },
+        { "/\t\t/\t\t\\evil.com", "/" }, { "/\t\t\\\t\t/evil.com", "/" },
+        { "/./\\evil.com", "/" }, { "/./../../\\evil.com", "/" },
+        { "http://foo.wildcard.bar/redirect", "/" }, { "https://foo.wildcard.bar/redirect", "/" },
+        { "http://wildcard.bar/redirect", "/" }, { "https://wildcard.bar/redirect", "/" },
+        { "http://foo.wildcard.sub.anyport.bar:4242/redirect", "/" }, { "https://foo.wildcard.sub.anyport.bar:4242/redirect", "/" },
+        { "http://wildcard.sub.anyport.bar:4242/redirect", "/" }, { "https://wildcard.sub.anyport.bar:4242/redirect", "/" },
+        { "http://foo.wildcard.sub.port.bar:8080/redirect", "/" }, { "https://foo.wildcard.sub.port.bar:8080/redirect", "/" },
+        { "http://wildcard.sub.port.bar:8080/redirect", "/" }, { "https://wildcard.sub.port.bar:8080/redirect", "/" },
+        { "foo.bar/redirect", "/" }, { "proxy.wildcard.bar/redirect", "/" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Oauth2ProxyValidatorTable))]
+    public void Oauth2ProxysValidatorTableGivesRootOrALocalPath(string candidate, string expected)
+    {
+        Assert.Equal(expected, ReturnUrl.Sanitize(candidate));
+    }
+
     [Theory]
     [MemberData(nameof(Payloads))]
     public void ThePayloadFallsBackToRoot(string payload)
@@ -176,7 +217,9 @@ public sealed partial class OpenRedirectTests
         var mailbox = (CapturingMailSender)app.Services.GetRequiredService<Gateway.Mail.IMailSender>();
         var corpus = Corpus();
         var cases = PayloadList
+            .Concat(Oauth2ProxyValidatorTable.Where(row => row.Data.Item2 == "/").Select(row => row.Data.Item1))
             .Concat(corpus).Concat(corpus.Select(GoQueryUnescape))
+            .Distinct(StringComparer.Ordinal)
             .Select(payload => (Payload: payload, Expected: "/"))
             .Append((Payload: "/reports/q1?year=2026&tab=sales", Expected: "/reports/q1?year=2026&tab=sales"))
             .Select((c, i) => (c.Payload, c.Expected, Email: $"r{i}@example.com"))
@@ -216,7 +259,8 @@ public sealed partial class OpenRedirectTests
                 failures.Add($"{Show(c.Payload)}: the emailed link carries more than its token: {mail.LinkPath}");
             }
 
-            var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+            // The page's antiforgery token serves the link's form too (same browser, same cookie).
+            var signedIn = await browser.PostAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token }, TestBrowser.AntiforgeryToken(html));
             var location = signedIn.Headers.Location?.OriginalString;
             if (signedIn.StatusCode != HttpStatusCode.Redirect || location != c.Expected)
             {

@@ -77,6 +77,40 @@ public sealed class OversizedInputTests(RelaxedKestrelGateway shared) : IClassFi
         }
     }
 
+    /// <summary>
+    /// Not oversized but odd: every gateway endpoint, every method (WebDAV and made-up ones included) and body type a
+    /// scanner tries. Each gets an answer (200, 3xx, 4xx), never a 500.
+    /// </summary>
+    [Fact]
+    public async Task OddMethodsAndBodiesOnGatewayEndpointsNeverGetA500()
+    {
+        string[] paths =
+        [
+            "/_gateway/sign-in", "/_gateway/link?t=x", "/_gateway/link?handler=Resend", "/_gateway/check-email", "/_gateway/sign-out",
+            "/_gateway/sign-out?handler=Nope", "/_gateway/error?status=500", "/_gateway/kratos/courier", "/_gateway/health/ready",
+            "/_gateway/dev/mailbox", "/_gateway/nothing", "/_gateway",
+        ];
+        string[] methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "FOO"];
+        string[] bodies = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/xml"];
+        var failures = new List<string>();
+
+        var n = 0;
+        foreach (var path in paths)
+        {
+            foreach (var method in methods)
+            {
+                var type = bodies[n++ % bodies.Length];
+                var answer = await RawHttp.SendAsync(shared.App.Port, path, ["Accept: text/html", $"Content-Type: {type}", "Content-Length: 2"], method, "{}");
+                if (answer.Status >= 500)
+                {
+                    failures.Add($"{method} {path} ({type}): {answer.Status}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
     /// <summary>The 413 for the gateway's own forms is the friendly page, and it never read the body it refused.</summary>
     [Fact]
     public async Task ADeclaredOversizedFormGetsTheFriendlyPageWithoutSendingTheBody()

@@ -6,9 +6,10 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// Refuses request paths that an upstream server could read differently from the gateway: dot segments (left in
-/// place by hosts other than Kestrel), path parameters (';', which Tomcat drops), backslashes, empty segments, trailing
-/// dots and spaces (Windows), encoded slashes or dots, double encoding and non-ASCII look-alikes of '/' and '.'. Otherwise a path could match a public route here and reach a protected page there
-/// (oauth2-proxy CVE-2025-54576, Oathkeeper CVE-2026-33494).
+/// place by hosts other than Kestrel), path parameters (';', which Tomcat drops), backslashes, empty segments,
+/// trailing dots and spaces (Windows), encoded slashes or dots, double encoding and non-ASCII look-alikes of '/' and
+/// '.'. Otherwise a path could match a public route here and reach a protected page there (oauth2-proxy
+/// CVE-2025-54576, Oathkeeper CVE-2026-33494).
 /// </summary>
 internal static class PathGuard
 {
@@ -44,7 +45,7 @@ internal static class PathGuard
             }
 
             // Non-ASCII punctuation and symbols: Unicode normalisation (U+FF0F full-width solidus) or Windows'
-            // best-fit code pages (U+2215, U+00A5) turn some of them into '/', '\\' or '.' in other servers.
+            // best-fit code pages (U+2215, U+00A5) turn some of them into '/', '\' or '.' in other servers.
             // Letters, digits and marks of any script stay allowed.
             if (c > 0x7F && !Rune.IsLetterOrDigit(rune) && Rune.GetUnicodeCategory(rune) is not
                     (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark))

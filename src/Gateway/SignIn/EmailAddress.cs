@@ -45,6 +45,7 @@ internal static class EmailAddress
             error = "That email address contains characters that are not valid.";
             return false;
         }
+
         foreach (var c in value)
         {
             var category = char.GetUnicodeCategory(c);
