@@ -174,7 +174,8 @@ public sealed class PathNormalisationTests(KestrelGateway shared) : IClassFixtur
 
     /// <summary>How the sloppiest app might read a path: decode repeatedly (including %u and overlong forms), '\' and
     /// full-width solidus as '/', ';' parameters dropped, then dot segments resolved.</summary>
-    private static string CarelessNormalise(string path)
+    /// <summary>How a careless upstream reads a path: decodes repeatedly, takes look-alikes and '\\' for '/', drops ';' parameters, resolves dots.</summary>
+    internal static string CarelessNormalise(string path)
     {
         for (var i = 0; i < 3; i++)
         {
