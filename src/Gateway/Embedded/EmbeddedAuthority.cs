@@ -55,7 +55,7 @@ internal sealed partial class EmbeddedAuthority(
         }
 
         if (!string.Equals(pending.Email, email, StringComparison.Ordinal)
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(code)), Encoding.ASCII.GetBytes(pending.CodeHash)))
+            || !Secrets.Equal(Hash(code), pending.CodeHash))
         {
             return new Completion(LoginOutcome.WrongCode);
         }

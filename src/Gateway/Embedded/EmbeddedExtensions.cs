@@ -34,9 +34,7 @@ internal static partial class EmbeddedExtensions
     private static async Task<Results<NoContent, UnauthorizedHttpResult, ProblemHttpResult>> RevokeAsync(
         HttpContext context, RevokeRequest? body, ISessionAuthority authority, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
     {
-        var presented = context.Request.Headers.Authorization.ToString();
-        var expected = "Bearer " + options.Value.AdminKey;
-        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        if (!Secrets.Equal(context.Request.Headers.Authorization.ToString(), "Bearer " + options.Value.AdminKey))
         {
             return TypedResults.Unauthorized();
         }

@@ -35,7 +35,7 @@ internal static partial class KratosCourierEndpoint
     {
         var logger = loggers.CreateLogger(typeof(KratosCourierEndpoint));
         var settings = options.Value;
-        if (!SecretMatches(context.Request.Headers[settings.CourierSecretHeader].ToString(), settings.CourierSecret))
+        if (string.IsNullOrEmpty(settings.CourierSecret) || !Secrets.Equal(context.Request.Headers[settings.CourierSecretHeader].ToString(), settings.CourierSecret))
         {
             Log.BadSecret(logger);
             return TypedResults.Unauthorized();
@@ -97,11 +97,6 @@ internal static partial class KratosCourierEndpoint
 
         return TypedResults.Ok();
     }
-
-    /// <summary>Constant-time, and comparing hashes so the secret's length leaks nothing either.</summary>
-    private static bool SecretMatches(string presented, string? expected) =>
-        !string.IsNullOrEmpty(expected)
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     private static partial class Log
     {

@@ -32,19 +32,8 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
     }
 
     public void Append(HttpResponse response, string sessionToken, DateTimeOffset expiresAt) =>
-        response.Cookies.Append(Name, Protect(sessionToken), new CookieOptions
-        {
-            HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = Lifetime(expiresAt), IsEssential = true,
-        });
+        response.Cookies.Append(Name, Protect(sessionToken), GatewayCookies.Options(Secure, expiresAt, time));
 
     public void Delete(HttpResponse response) =>
-        response.Cookies.Delete(Name, new CookieOptions { HttpOnly = true, Secure = Secure, SameSite = SameSiteMode.Lax, Path = "/" });
-
-    // Max-Age rather than Expires: the browser counts from its own clock, so a skewed client clock cannot
-    // keep the cookie longer (or drop it sooner) than the server meant.
-    private TimeSpan Lifetime(DateTimeOffset expiresAt)
-    {
-        var left = expiresAt - time.GetUtcNow();
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
+        response.Cookies.Delete(Name, GatewayCookies.Options(Secure));
 }

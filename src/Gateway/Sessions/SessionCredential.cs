@@ -51,14 +51,9 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             return Bounded(CredentialKind.SessionToken, bearer, maxLength);
         }
 
-        if (request.Cookies.TryGetValue(cookie.Name, out var gatewayCookie) && gatewayCookie.Length is > 0 && gatewayCookie.Length <= maxLength * 4)
+        if (FromGatewayCookie(request, cookie, maxLength * 4) is { } own)
         {
-            // A cookie that does not decrypt (tampered, or from a rotated key ring) is no session at all.
-            var token = cookie.Unprotect(gatewayCookie);
-            if (token is not null)
-            {
-                return Bounded(CredentialKind.SessionToken, token, maxLength);
-            }
+            return Bounded(own.Kind, own.Value, maxLength);
         }
 
         if (request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0)
@@ -69,9 +64,12 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
         return null;
     }
 
-    /// <summary>The session token held in the gateway's own cookie, if it decrypts.</summary>
-    public static SessionCredential? FromGatewayCookie(HttpRequest request, SessionCookie cookie) =>
-        request.Cookies.TryGetValue(cookie.Name, out var value) && value.Length > 0 && cookie.Unprotect(value) is { } token
+    /// <summary>
+    /// The session token held in the gateway's own cookie. A cookie that does not decrypt (tampered, or from a
+    /// rotated key ring) or is longer than <paramref name="maxCookieLength"/> is no session at all.
+    /// </summary>
+    public static SessionCredential? FromGatewayCookie(HttpRequest request, SessionCookie cookie, int maxCookieLength = int.MaxValue) =>
+        request.Cookies.TryGetValue(cookie.Name, out var value) && value.Length > 0 && value.Length <= maxCookieLength && cookie.Unprotect(value) is { } token
             ? new SessionCredential(CredentialKind.SessionToken, token)
             : null;
 

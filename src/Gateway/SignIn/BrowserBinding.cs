@@ -22,13 +22,10 @@ internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway, TimeProvi
     public static string Hash(string secret) => System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(secret)));
 
     public void Append(HttpResponse response, string pendingId, string secret, DateTimeOffset expiresAt) =>
-        response.Cookies.Append(Name, pendingId + "." + secret, new CookieOptions
-        {
-            HttpOnly = true, Secure = secure, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = Lifetime(expiresAt), IsEssential = true,
-        });
+        response.Cookies.Append(Name, pendingId + "." + secret, GatewayCookies.Options(secure, expiresAt, time));
 
     public void Delete(HttpResponse response) =>
-        response.Cookies.Delete(Name, new CookieOptions { HttpOnly = true, Secure = secure, SameSite = SameSiteMode.Lax, Path = "/" });
+        response.Cookies.Delete(Name, GatewayCookies.Options(secure));
 
     public (string PendingId, string Secret)? Read(HttpRequest request)
     {
@@ -44,13 +41,5 @@ internal sealed class BrowserBinding(IOptions<GatewayOptions> gateway, TimeProvi
     /// <summary>True when this request comes from the browser that asked (constant-time compare).</summary>
     public bool Matches(HttpRequest request, string bindingHash) =>
         Read(request) is { } cookie
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(cookie.Secret)), Encoding.ASCII.GetBytes(bindingHash));
-
-    // Max-Age rather than Expires: the browser counts from its own clock, so a skewed client clock cannot
-    // keep the cookie longer (or drop it sooner) than the server meant.
-    private TimeSpan Lifetime(DateTimeOffset expiresAt)
-    {
-        var left = expiresAt - time.GetUtcNow();
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
+        && Secrets.Equal(Hash(cookie.Secret), bindingHash);
 }

@@ -158,7 +158,7 @@ internal sealed partial class SignInService(
                 return new SignInAnswer(SignInStatus.NeedsCode);
             }
 
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(code), Encoding.ASCII.GetBytes(ticket.Code)))
+            if (!Secrets.Equal(code, ticket.Code))
             {
                 await store.IncrementAsync(FailedCodesKey(ticket.Email), options.Value.FailedCodeCooldown, cancellationToken);
                 var tries = await store.IncrementAsync("gw:linkfail:" + LinkToken.Hash(token!), links.Lifetime, cancellationToken);
