@@ -46,6 +46,7 @@ app.UseTrustedProxies();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();
+app.UseProxyGate();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

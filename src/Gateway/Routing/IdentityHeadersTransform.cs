@@ -64,11 +64,11 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
             }
         }
 
-        var user = context.HttpContext.User;
-        if (user.Identity?.IsAuthenticated == true)
+        // The proxy gate put the session's own principal here; anything else is not a signed-in gateway user.
+        if (context.HttpContext.User is SessionPrincipal { Session: var session })
         {
-            outbound.TryAddWithoutValidation(userHeader, user.FindFirst(GatewayClaims.IdentityId)?.Value);
-            if (user.FindFirst(GatewayClaims.Email)?.Value is { } email)
+            outbound.TryAddWithoutValidation(userHeader, session.IdentityId);
+            if (session.Email is { } email)
             {
                 outbound.TryAddWithoutValidation(emailHeader, email);
             }

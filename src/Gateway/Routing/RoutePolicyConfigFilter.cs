@@ -3,16 +3,12 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Routing;
 
 /// <summary>
-/// Turns each route's gateway metadata into a YARP authorization policy, so the policy is attached to the very
-/// endpoint YARP routes on: whatever path tricks a request uses, it is judged by the route that will forward it.
-/// A route with a bad policy is refused here (YARP then keeps the last good configuration on reload); at startup
-/// <see cref="RoutingExtensions"/> reports every problem of every route at once.
+/// Reads each route's gateway metadata into the <see cref="RoutePolicyCatalog"/> that <see cref="ProxyGate"/> judges
+/// by, on every load and reload. A route with a bad policy is refused here (YARP then keeps the last good
+/// configuration on reload); at startup <see cref="RoutingExtensions"/> reports every problem of every route at once.
 /// </summary>
 internal sealed class RoutePolicyConfigFilter(RoutePolicyCatalog catalog, GatewayPaths paths) : IProxyConfigFilter
 {
-    public const string AnonymousPolicy = "anonymous"; // YARP's reserved name for "no authorization"
-    public const string RouteAccessPolicy = "gateway-route-access";
-
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => new(cluster);
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
@@ -25,6 +21,6 @@ internal sealed class RoutePolicyConfigFilter(RoutePolicyCatalog catalog, Gatewa
         }
 
         catalog.Set(route.RouteId, policy);
-        return new(route with { AuthorizationPolicy = policy.IsPublic ? AnonymousPolicy : RouteAccessPolicy });
+        return new(route);
     }
 }

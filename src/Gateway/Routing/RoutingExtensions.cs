@@ -1,6 +1,5 @@
 using Gateway.Errors;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Authorization;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -16,12 +15,6 @@ internal static class RoutingExtensions
             .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.");
 
         services.AddSingleton<RoutePolicyCatalog>();
-        services.AddSingleton<IAuthorizationHandler, RouteAccessHandler>();
-        // No AddAuthenticationSchemes: the default scheme already ran, and naming it would make the policy
-        // evaluator re-authenticate and merge a new principal on every request.
-        services.AddAuthorizationBuilder().AddPolicy(RoutePolicyConfigFilter.RouteAccessPolicy, policy => policy
-            .RequireAuthenticatedUser()
-            .AddRequirements(new RouteAccessRequirement()));
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection(ReverseProxySection))
@@ -29,6 +22,12 @@ internal static class RoutingExtensions
             .AddTransforms<IdentityHeadersTransform>();
         return services;
     }
+
+    /// <summary>
+    /// Proxied routes are judged here and handed straight to YARP; the middleware after this serves the gateway's
+    /// own endpoints. Goes after the path guard and before authentication.
+    /// </summary>
+    public static IApplicationBuilder UseProxyGate(this IApplicationBuilder app) => app.UseMiddleware<ProxyGate>();
 
     /// <summary>
     /// Maps YARP after checking every route's policy, so one start reports every problem of every route.

@@ -27,15 +27,19 @@ internal sealed record CachedSession(
     /// <summary>Kratos' own rule: active and not past <c>expires_at</c>, checked again on every cache hit.</summary>
     public bool IsValid(DateTimeOffset now) => IsSession && now < ExpiresAt;
 
+    private SessionPrincipal? principal;
     private AuthenticationTicket? ticket;
 
     /// <summary>
-    /// The authentication ticket for this session, built once and shared by every request that hits this cache
-    /// entry (HybridCache hands out the same immutable instance), so a cached session costs no allocations per request.
+    /// The principal for this session, built once and shared by every request that hits this cache entry
+    /// (HybridCache hands out the same immutable instance), so a cached session costs no allocations per request.
     /// Nothing in the gateway mutates a principal after authentication.
     /// </summary>
-    public AuthenticationTicket Ticket(string scheme) =>
-        ticket ??= new AuthenticationTicket(GatewayClaims.Principal(this), scheme);
+    [JsonIgnore]
+    public SessionPrincipal Principal => principal ??= GatewayClaims.Principal(this);
+
+    /// <summary>The authentication ticket around <see cref="Principal"/>, built once like it.</summary>
+    public AuthenticationTicket Ticket(string scheme) => ticket ??= new AuthenticationTicket(Principal, scheme);
 }
 
 [JsonSerializable(typeof(CachedSession))]

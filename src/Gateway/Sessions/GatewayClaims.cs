@@ -13,7 +13,7 @@ internal static class GatewayClaims
 
     public const string SessionId = "sid";
 
-    public static ClaimsPrincipal Principal(CachedSession session)
+    public static SessionPrincipal Principal(CachedSession session)
     {
         var claims = new List<Claim>(3) { new(IdentityId, session.IdentityId!), new(SessionId, session.SessionId ?? "") };
         if (session.Email is not null)
@@ -21,6 +21,15 @@ internal static class GatewayClaims
             claims.Add(new Claim(Email, session.Email));
         }
 
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, Email, ClaimTypes.Role));
+        return new SessionPrincipal(session, new ClaimsIdentity(claims, Scheme, Email, ClaimTypes.Role));
     }
+}
+
+/// <summary>
+/// A signed-in request's principal. It keeps the session it was built from, so the proxy path reads the identity
+/// straight from it instead of searching claims on every request.
+/// </summary>
+internal sealed class SessionPrincipal(CachedSession session, ClaimsIdentity identity) : ClaimsPrincipal(identity)
+{
+    public CachedSession Session { get; } = session;
 }
