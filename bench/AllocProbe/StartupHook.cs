@@ -1,6 +1,7 @@
 // A .NET startup hook (DOTNET_STARTUP_HOOKS) the benchmark loads into the server under test, so allocations can be
 // measured without any benchmark code in the gateway: every 100 ms it writes the process's total allocated bytes
-// to the file named by ALLOC_PROBE_FILE. With ALLOC_PROBE_TYPES set to a file name, it also samples the runtime's
+// to the file named by ALLOC_PROBE_FILE, and to that name plus ".gc" the total GC pause (ms) and the gen0, gen1
+// and gen2 collection counts. With ALLOC_PROBE_TYPES set to a file name, it also samples the runtime's
 // AllocationTick events (one per ~100 KB allocated) and writes the sampled types, most allocated first, to find
 // what a change should remove.
 using System.Collections.Concurrent;
@@ -32,6 +33,8 @@ internal static class StartupHook
             try
             {
                 Write(file, GC.GetTotalAllocatedBytes(precise: false).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Write(file + ".gc", string.Join(' ', GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
+                    GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), LastGc()));
                 if (sampler is not null)
                 {
                     Write(typesFile!, sampler.Report());
@@ -41,6 +44,12 @@ internal static class StartupHook
             {
             }
         }, null, 0, 100);
+    }
+
+    private static string LastGc()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        return $"last: gen{info.Generation} pause {info.PauseDurations[0].TotalMilliseconds:F1} ms, heap {info.HeapSizeBytes / 1048576} MB, promoted {info.PromotedBytes / 1048576} MB, compacted {info.Compacted}, fragmented {info.FragmentedBytes / 1048576} MB";
     }
 
     private static void Write(string file, string text)

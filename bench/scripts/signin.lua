@@ -9,3 +9,9 @@ request = function()
   return wrk.format("POST", "/_gateway/sign-in", {
     ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie, ["Accept"] = "text/html" }, body)
 end
+
+-- With PACE_MS set (the runner's fixed-rate part), each connection waits that long between requests.
+local pace = tonumber(os.getenv("PACE_MS") or "")
+if pace then
+  delay = function() return pace end
+end

@@ -63,19 +63,24 @@ internal static class RoutingExtensions
         $"The gateway's route configuration has {problems.Count} problem(s):{Environment.NewLine}"
         + string.Join(Environment.NewLine, problems.Select(p => " - " + p));
 
-    private static async Task ShowForwarderErrors(HttpContext context, Func<Task> next)
+    // The RequestDelegate form of Use: the Func<Task> form allocates a closure per request.
+    private static Task ShowForwarderErrors(HttpContext context, RequestDelegate next)
     {
-        var statusPages = context.Features.Get<IStatusCodePagesFeature>();
-        if (statusPages is not null)
+        if (context.Features.Get<IStatusCodePagesFeature>() is not { } statusPages)
         {
-            statusPages.Enabled = false; // an app's own 404 or 500 is the app's business
+            return next(context);
         }
 
-        await next();
+        statusPages.Enabled = false; // an app's own 404 or 500 is the app's business
+        return ShowAsync(context, next, statusPages);
 
-        if (context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted && statusPages is not null)
+        static async Task ShowAsync(HttpContext context, RequestDelegate next, IStatusCodePagesFeature statusPages)
         {
-            statusPages.Enabled = true;
+            await next(context);
+            if (context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted)
+            {
+                statusPages.Enabled = true;
+            }
         }
     }
 }
