@@ -97,7 +97,7 @@ internal sealed partial class Runner(string root, string configuration)
             // Latency at a fixed rate of half bare YARP's maximum.
             var rate = bare.Rps / 2;
             const int pacedConnections = 64;
-            var pace = Math.Max(1, (int)Math.Round(pacedConnections * 1000 / rate));
+            var pace = PaceMs(pacedConnections, rate);
             var paced = new Dictionary<string, List<Sample>> { ["bare YARP"] = [], ["gateway, warm cache"] = [] };
             for (var round = 1; round <= rounds; round++)
             {
@@ -195,6 +195,9 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
+    /// <summary>How long each of <paramref name="connections"/> waits between requests so that together they send <paramref name="rate"/> a second.</summary>
+    private static int PaceMs(int connections, double rate) => Math.Max(1, (int)Math.Round(connections * 1000 / rate));
+
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
@@ -203,11 +206,9 @@ internal sealed partial class Runner(string root, string configuration)
 
     private static Sample Median(List<Sample> samples)
     {
-        static double M(IEnumerable<double> values) => Median(values);
-
-        return new Sample(M(samples.Select(s => s.Rps)), M(samples.Select(s => s.P50Us)), M(samples.Select(s => s.P99Us)),
-            (long)M(samples.Select(s => (double)s.Errors)), (long)M(samples.Select(s => (double)s.Requests)),
-            M(samples.Select(s => s.AllocPerRequest)), M(samples.Select(s => s.KratosPer1000)));
+        return new Sample(Median(samples.Select(s => s.Rps)), Median(samples.Select(s => s.P50Us)), Median(samples.Select(s => s.P99Us)),
+            (long)Median(samples.Select(s => (double)s.Errors)), (long)Median(samples.Select(s => (double)s.Requests)),
+            Median(samples.Select(s => s.AllocPerRequest)), Median(samples.Select(s => s.KratosPer1000)));
     }
 
     private async Task<Sample> WrkAsync(int port, string script, int duration, bool expectOk, int? conns = null, int? paceMs = null, Dictionary<string, string>? env = null, string path = "/bench")
@@ -264,7 +265,7 @@ internal sealed partial class Runner(string root, string configuration)
 
         // Latency at half that rate: at full load every request queues behind the others on one core, so the
         // closed-loop p99 measures the queue rather than the POST.
-        var pace = Math.Max(1, (int)Math.Round(8 * 1000 / (max.Rps / 2)));
+        var pace = PaceMs(8, max.Rps / 2);
         var paced = await WrkAsync(SignInGateway, "signin.lua", seconds, true, 8, pace, env);
 
         // The control: the gateway's trivial health endpoint at the same rate on the same process, so the POST's
