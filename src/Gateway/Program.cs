@@ -43,6 +43,7 @@ builder.Services.AddSampleApp();
 
 var app = builder.Build();
 app.UseTrustedProxies();
+app.UseProxyFastLane();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();

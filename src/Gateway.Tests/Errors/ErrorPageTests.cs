@@ -1,4 +1,6 @@
 using System.Net;
+using Gateway.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Errors;
 
@@ -64,5 +66,48 @@ public sealed class ErrorPageTests
         Assert.Equal(400, answer.Status);
         Assert.Contains("Malformed address", answer.Body);
         Assert.DoesNotContain("Exception", answer.Body);
+    }
+
+    [Fact]
+    public async Task AFailureInsideTheGatewayOnAProxiedRouteShowsAFriendly500Page()
+    {
+        await using var app = await GatewayApp.StartAsync(services: s => s.AddSingleton<ISessionAuthority, BrokenAuthority>());
+        var alice = app.Kratos.AddSession("alice@example.com");
+        var bob = app.Kratos.AddSession("bob@example.com");
+
+        var page = await app.Browser().SendAsync(Http.Navigate("/inbox", $"{app.GatewayCookieName}={app.GatewayCookieFor(alice)}"), Cancel);
+        var api = await app.Browser().SendAsync(Http.Api("/api/x").With("X-Session-Token", bob.Token), Cancel);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync(Cancel);
+        Assert.Contains("Something went wrong", html);
+        Assert.DoesNotContain("Exception", html);
+        await Http.AssertProblemAsync(api, 500);
+        Assert.Empty(app.Upstream.Received);
+    }
+
+    /// <summary>
+    /// A session authority with a bug: asked about a credential for the first time, it throws something that is not
+    /// an outage (later it knows no session, so the error page itself can render).
+    /// </summary>
+    private sealed class BrokenAuthority : ISessionAuthority
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> asked = new();
+
+        public Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken) => throw Bug();
+
+        public Task<Completion> CompleteAsync(string proof, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken) => throw Bug();
+
+        public Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken) =>
+            asked.TryAdd(credential.Value, true) ? Task.FromException<SessionLookup>(Bug()) : Task.FromResult(new SessionLookup(null));
+
+        public Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) => throw Bug();
+
+        public Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken) => throw Bug();
+
+        public Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) => throw Bug();
+
+        private static InvalidOperationException Bug() => new("a bug in the session authority");
     }
 }

@@ -17,6 +17,6 @@ internal sealed class IdentityHeadersOptions
     [RegularExpression(HeaderName, ErrorMessage = "IdentityHeaders:Email must be a header name such as 'X-Forwarded-Email'.")]
     public string Email { get; set; } = "X-Forwarded-Email";
 
-    // At most six dashes: every '-'/'_' spelling of the name is checked on each request.
+    // A plain header name: letters and digits, at most seven parts joined by dashes.
     private const string HeaderName = "^[A-Za-z0-9]+(-[A-Za-z0-9]+){0,6}$";
 }

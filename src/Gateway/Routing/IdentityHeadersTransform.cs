@@ -17,9 +17,6 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
 {
     private readonly string userHeader = options.Value.User;
     private readonly string emailHeader = options.Value.Email;
-    // Every '-'/'_' spelling of each identity header, worked out once: checking them is a few case-insensitive
-    // lookups per request, with no allocation.
-    private readonly string[] identityHeaderSpellings = [.. Spellings(options.Value.User), .. Spellings(options.Value.Email)];
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private readonly FrozenSet<string> consumedCookies =
         new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
@@ -39,9 +36,11 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     {
         var inbound = context.HttpContext.Request.Headers;
         var outbound = context.ProxyRequest.Headers;
-        foreach (var name in identityHeaderSpellings)
+
+        // One pass over what the client sent: cheaper than looking up every spelling of both names.
+        foreach (var (name, _) in inbound)
         {
-            if (inbound.ContainsKey(name))
+            if (SameHeader(name, userHeader) || SameHeader(name, emailHeader))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -116,24 +115,25 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     }
 
     /// <summary>
-    /// Every spelling some server stacks read as the same header: '_' and '-' interchangeable (case is already
-    /// ignored by header lookups). Header names are validated to at most a handful of dashes.
+    /// True when some server stack reads <paramref name="name"/> as <paramref name="header"/>: case ignored, and '_'
+    /// and '-' interchangeable.
     /// </summary>
-    private static IEnumerable<string> Spellings(string name)
+    private static bool SameHeader(string name, string header)
     {
-        var dashes = name.Count(c => c is '-' or '_');
-        for (var mask = 0; mask < 1 << dashes; mask++)
+        if (name.Length != header.Length)
         {
-            var chars = name.ToCharArray();
-            for (int i = 0, bit = 0; i < chars.Length; i++)
-            {
-                if (chars[i] is '-' or '_')
-                {
-                    chars[i] = (mask & (1 << bit++)) != 0 ? '_' : '-';
-                }
-            }
-
-            yield return new string(chars);
+            return false;
         }
+
+        for (var i = 0; i < name.Length; i++)
+        {
+            char a = name[i], b = header[i];
+            if (a != b && char.ToLowerInvariant(a) != char.ToLowerInvariant(b) && !(a is '-' or '_' && b is '-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -1,5 +1,7 @@
+using System.Runtime.ExceptionServices;
 using Gateway.Sessions;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Routing;
@@ -7,10 +9,17 @@ namespace Gateway.Routing;
 /// <summary>
 /// The check in front of every proxied route: the caller's session (through the cached validator) against the
 /// route's policy, then straight on to YARP. Proxied requests skip ASP.NET's authentication handler, policy
-/// evaluator and rate limiter, which serve only the gateway's own endpoints: resolving a handler and evaluating a
-/// policy per request cost about a third of the gateway's overhead on the hot path (bench/), while this check
-/// allocates nothing on a cached session. It judges the route YARP selected, so whatever path tricks a request
-/// uses, it meets the policy of the route that would forward it.
+/// evaluator and rate limiter, which serve only the gateway's own endpoints. It judges the route YARP selected, so
+/// whatever path tricks a request uses, it meets the policy of the route that would forward it.
+/// <para>
+/// It stands at two places in the pipeline. The fast lane, ahead of the error pages, forwards what it admits with
+/// nothing else in the way: the exception handler and status code pages cost a proxied request as much as the
+/// rest of the gateway's check (bench/). Whatever it refuses, and a forward that fails before its answer started,
+/// goes on down the ordinary pipeline carrying a <see cref="Verdict"/>, which the gate's second place (after the
+/// error pages, request limits and path guard) answers, so refusals and failures get the same pages and
+/// ProblemDetails as every other error. Paths under the reserved prefix, and paths the path guard refuses, skip
+/// the fast lane and are judged at the second place only.
+/// </para>
 /// </summary>
 internal sealed class ProxyGate(
     RequestDelegate next,
@@ -19,52 +28,158 @@ internal sealed class ProxyGate(
     IOptions<Sessions.SessionOptions> sessionOptions,
     RoutePolicyCatalog catalog,
     GatewayPaths paths,
-    ILogger<ProxyGate> logger)
+    ILogger<ProxyGate> logger,
+    bool fastLane)
 {
     private readonly int maxCredentialLength = sessionOptions.Value.MaxCredentialLength;
 
     public Task InvokeAsync(HttpContext context)
     {
+        if (!fastLane && context.Features.Get<Verdict>() is { } verdict)
+        {
+            // The error pages re-run the rest of the pipeline: the verdict is answered once.
+            context.Features.Set<Verdict>(null);
+            return verdict.AnswerAsync(context, paths);
+        }
+
         if (context.GetEndpoint() is not { RequestDelegate: { } proxy } endpoint || endpoint.Metadata.GetMetadata<RouteModel>() is not { } route)
         {
             return next(context); // a gateway endpoint, or nothing matched
         }
 
-        // A route the filter has not seen yet (a reload in flight) gets the secure default.
-        var policy = catalog.Find(route.Config.RouteId) ?? RoutePolicy.SignedIn;
-        if (SessionCredential.From(context.Request, cookie, maxCredentialLength) is not { } credential)
+        if (fastLane && (paths.IsReserved(context.Request.Path.Value)
+            || PathGuard.IsAmbiguous(context.Request.Path.Value) || PathGuard.IsAmbiguous(context.Request.PathBase.Value)))
         {
-            return policy.IsPublic ? proxy(context) : SessionResponses.ChallengeAsync(context, paths, unavailable: false);
+            return next(context); // judged at the second place, after the request limits and the path guard
         }
 
-        var check = validator.ValidateAsync(credential, context.RequestAborted);
+        // A route the filter has not seen yet (a reload in flight) gets the secure default.
+        var policy = catalog.Find(route.Config.RouteId) ?? RoutePolicy.SignedIn;
+        ValueTask<SessionCheck> check;
+        try
+        {
+            if (SessionCredential.From(context.Request, cookie, maxCredentialLength) is not { } credential)
+            {
+                return policy.IsPublic ? Forward(context, proxy) : Refuse(context, Verdict.SignInRequired);
+            }
+
+            check = validator.ValidateAsync(credential, context.RequestAborted);
+        }
+        catch (Exception e) when (fastLane)
+        {
+            return Fail(context, e);
+        }
+
         return check.IsCompletedSuccessfully
             ? Decide(context, proxy, policy, check.Result)
             : DecideAsync(context, proxy, policy, check);
     }
 
-    private async Task DecideAsync(HttpContext context, RequestDelegate proxy, RoutePolicy policy, ValueTask<SessionCheck> check) =>
-        await Decide(context, proxy, policy, await check);
+    private async Task DecideAsync(HttpContext context, RequestDelegate proxy, RoutePolicy policy, ValueTask<SessionCheck> check)
+    {
+        SessionCheck result;
+        try
+        {
+            result = await check;
+        }
+        catch (Exception e) when (fastLane)
+        {
+            await Fail(context, e);
+            return;
+        }
+
+        await Decide(context, proxy, policy, result);
+    }
 
     private Task Decide(HttpContext context, RequestDelegate proxy, RoutePolicy policy, SessionCheck check)
     {
         if (check is { Status: SessionStatus.Valid, Session: { } session })
         {
             context.User = session.Principal;
-            return policy.IsPublic || policy.Allows(session.Email) ? proxy(context) : SessionResponses.ForbidAsync(context);
+            return policy.IsPublic || policy.Allows(session.Email) ? Forward(context, proxy) : Refuse(context, Verdict.Forbidden);
         }
 
         if (policy.IsPublic)
         {
-            return proxy(context); // a public route opens without a session, whatever became of the one offered
+            return Forward(context, proxy); // a public route opens without a session, whatever became of the one offered
         }
 
-        var unavailable = check.Status == SessionStatus.Unavailable;
-        if (unavailable)
+        if (check.Status == SessionStatus.Unavailable)
         {
             SessionResponses.LogKratosUnavailable(logger, context.Request.Path);
+            return Refuse(context, Verdict.KratosUnavailable);
         }
 
-        return SessionResponses.ChallengeAsync(context, paths, unavailable);
+        return Refuse(context, Verdict.SignInRequired);
+    }
+
+    private Task Forward(HttpContext context, RequestDelegate proxy) => fastLane ? ForwardAsync(context, proxy) : proxy(context);
+
+    /// <summary>
+    /// The fast lane's forward. YARP's own failures (502, 503, 504 before any answer) and exceptions go down the
+    /// ordinary pipeline to get the error page; an upstream's own answers, errors included, pass untouched.
+    /// </summary>
+    private async Task ForwardAsync(HttpContext context, RequestDelegate proxy)
+    {
+        Verdict failure;
+        try
+        {
+            await proxy(context);
+            if (context.GetForwarderErrorFeature() is null || context.Response.HasStarted)
+            {
+                return;
+            }
+
+            failure = Verdict.ForwarderFailed;
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            failure = Verdict.Failed(e);
+        }
+
+        context.Features.Set(failure);
+        await next(context);
+    }
+
+    private Task Refuse(HttpContext context, Verdict verdict)
+    {
+        if (!fastLane)
+        {
+            return verdict.AnswerAsync(context, paths);
+        }
+
+        context.Features.Set(verdict);
+        return next(context);
+    }
+
+    private Task Fail(HttpContext context, Exception exception)
+    {
+        context.Features.Set(Verdict.Failed(exception));
+        return next(context);
+    }
+
+    /// <summary>What the fast lane decided, for the gate's second place to answer with the error pages around it.</summary>
+    private sealed class Verdict
+    {
+        public static readonly Verdict SignInRequired = new();
+        public static readonly Verdict KratosUnavailable = new();
+        public static readonly Verdict Forbidden = new();
+
+        /// <summary>YARP could not get an answer and set its status; the status code pages render it.</summary>
+        public static readonly Verdict ForwarderFailed = new();
+
+        private ExceptionDispatchInfo? exception;
+
+        public static Verdict Failed(Exception exception) => new() { exception = ExceptionDispatchInfo.Capture(exception) };
+
+        public Task AnswerAsync(HttpContext context, GatewayPaths paths)
+        {
+            // Thrown here, inside the exception handler, as if nothing had stood in front of it.
+            exception?.Throw();
+            return this == SignInRequired ? SessionResponses.ChallengeAsync(context, paths, unavailable: false)
+                : this == KratosUnavailable ? SessionResponses.ChallengeAsync(context, paths, unavailable: true)
+                : this == Forbidden ? SessionResponses.ForbidAsync(context)
+                : Task.CompletedTask;
+        }
     }
 }

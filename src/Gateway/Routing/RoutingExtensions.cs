@@ -24,14 +24,22 @@ internal static class RoutingExtensions
     }
 
     /// <summary>
-    /// Proxied routes are judged here and handed straight to YARP; the middleware after this serves the gateway's
-    /// own endpoints. Goes after the path guard and before authentication.
+    /// The proxy gate's fast lane: admitted requests to proxied routes go straight to YARP from here. Goes right
+    /// after the trusted proxies, ahead of the error pages, and needs <see cref="UseProxyGate"/> further down.
     /// </summary>
-    public static IApplicationBuilder UseProxyGate(this IApplicationBuilder app) => app.UseMiddleware<ProxyGate>();
+    public static IApplicationBuilder UseProxyFastLane(this IApplicationBuilder app) => app.UseMiddleware<ProxyGate>(true);
+
+    /// <summary>
+    /// The proxy gate's second place: answers what the fast lane refused and judges what it left (reserved paths),
+    /// with the error pages around it; the middleware after this serves the gateway's own endpoints. Goes after
+    /// the path guard and before authentication.
+    /// </summary>
+    public static IApplicationBuilder UseProxyGate(this IApplicationBuilder app) => app.UseMiddleware<ProxyGate>(false);
 
     /// <summary>
     /// Maps YARP after checking every route's policy, so one start reports every problem of every route.
-    /// Upstream answers pass untouched; only YARP's own failures (502/503/504) get the gateway's error page.
+    /// Upstream answers pass untouched; only YARP's own failures (502/503/504) get the gateway's error page (here for
+    /// requests forwarded from the gate's second place; the fast lane has no status code pages in its way).
     /// </summary>
     public static IEndpointConventionBuilder MapGatewayProxy(this WebApplication app)
     {
