@@ -38,9 +38,14 @@ internal sealed partial class Runner(string root, string configuration)
             Start("upstream", 1, bench, ["upstream", $"{Upstream}"]);
             Start("kratos", 1, bench, ["kratos", $"{Kratos}", $"{kratosDelay}"]);
             Start("bare", 0, bench, ["bare", $"{Bare}", $"http://127.0.0.1:{Upstream}/"], Probe(probe, "bare"));
+
+            // The gateway keeps its Data Protection keys under this HOME; the browser arm's cookie is made with them.
+            var home = Path.Combine(work, "gateway-home");
+            var browser = new Dictionary<string, string> { ["SESSION_COOKIE"] = BrowserSession.CookieHeader(home, "ory_st_validBrowserSession000000000") };
             Start("gateway", 0, Dll("src/Gateway"), [], new Dictionary<string, string>(Probe(probe, "gateway"))
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["HOME"] = home,
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Gateway}",
                 ["Gateway__PublicOrigin"] = $"http://127.0.0.1:{Gateway}",
                 ["Kratos__PublicUrl"] = $"http://127.0.0.1:{Kratos}/",
@@ -57,13 +62,15 @@ internal sealed partial class Runner(string root, string configuration)
             Console.WriteLine($"ProcessorCount={Environment.ProcessorCount} ServerGC={System.Runtime.GCSettings.IsServerGC} " +
                 $"rounds={rounds} duration={seconds}s connections={connections} kratos-delay={kratosDelay}ms pinned={pin}");
 
-            var arms = new (string Name, int Port, string Script, bool ExpectOk)[]
+            var arms = new (string Name, int Port, string Script, bool ExpectOk, Dictionary<string, string>? Env)[]
             {
-                ("bare YARP", Bare, "token.lua", true),
-                ("gateway, warm cache", Gateway, "token.lua", true),
-                ("gateway, cold cache (churn)", Gateway, "churn.lua", true),
-                ("gateway, reject: no credential", Gateway, "missing.lua", false),
-                ("gateway, reject: bad token", Gateway, "bad.lua", false),
+                ("bare YARP", Bare, "token.lua", true, null),
+                ("gateway, warm cache", Gateway, "token.lua", true, null),
+                ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser),
+                ("gateway, warm cache, browser cookie", Gateway, "cookie.lua", true, browser),
+                ("gateway, cold cache (churn)", Gateway, "churn.lua", true, null),
+                ("gateway, reject: no credential", Gateway, "missing.lua", false, null),
+                ("gateway, reject: bad token", Gateway, "bad.lua", false, null),
             };
 
             // Warm-up, not counted. On one core the runtime needs most of a minute of load before tiered compilation
@@ -71,9 +78,10 @@ internal sealed partial class Runner(string root, string configuration)
             // steady state.
             await WrkAsync(Bare, "token.lua", warmup, true);
             await WrkAsync(Gateway, "token.lua", warmup, true);
+            await WrkAsync(Gateway, "cookie.lua", warmup / 4, true, env: browser);
             foreach (var arm in arms)
             {
-                await WrkAsync(arm.Port, arm.Script, 3, arm.ExpectOk);
+                await WrkAsync(arm.Port, arm.Script, 3, arm.ExpectOk, env: arm.Env);
             }
 
             var samples = arms.ToDictionary(a => a.Name, _ => new List<Sample>());
@@ -81,7 +89,7 @@ internal sealed partial class Runner(string root, string configuration)
             {
                 foreach (var arm in arms)
                 {
-                    var sample = await WrkAsync(arm.Port, arm.Script, seconds, arm.ExpectOk);
+                    var sample = await WrkAsync(arm.Port, arm.Script, seconds, arm.ExpectOk, env: arm.Env);
                     samples[arm.Name].Add(sample);
                     Console.WriteLine($"round {round} {arm.Name,-32} {sample.Rps,10:F0} req/s  p50 {sample.P50Us,8:F0} us  p99 {sample.P99Us,8:F0} us");
                 }
@@ -93,6 +101,7 @@ internal sealed partial class Runner(string root, string configuration)
             // Each round's warm-cache arm against the bare arm run just before it: on a machine shared with other
             // tenants this pairing moves less than the ratio of the two medians.
             var paired = samples["gateway, warm cache"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
+            var pairedBrowser = samples["gateway, warm cache, browser cookie"].Zip(samples["bare YARP, browser cookie"], (g, b) => g.Rps / b.Rps).ToList();
 
             // Latency at a fixed rate of half bare YARP's maximum.
             var rate = bare.Rps / 2;
@@ -126,7 +135,7 @@ internal sealed partial class Runner(string root, string configuration)
             var signIn = await SignInAsync();
             var memory = await Tickets.MeasureAsync(100_000);
 
-            var report = Report(medians, bare, paired, rate, pace, pacedConnections, pacedBare, pacedGateway, burstCalls, signIn, memory);
+            var report = Report(medians, bare, paired, pairedBrowser, rate, pace, pacedConnections, pacedBare, pacedGateway, burstCalls, signIn, memory);
             Console.WriteLine();
             Console.WriteLine(report);
             await File.WriteAllTextAsync(Path.Combine(root, "bench", "results.md"), report);
@@ -148,7 +157,7 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
-    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, double rate, int pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, long burstCalls, (Sample Max, Sample Paced, int PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
+    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, double rate, int pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, long burstCalls, (Sample Max, Sample Paced, int PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmark results").AppendLine();
@@ -159,12 +168,15 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, s) in medians)
         {
+            // Each arm against the bare arm that got the same bytes.
+            var baseline = name.EndsWith("browser cookie", StringComparison.Ordinal) ? medians["bare YARP, browser cookie"] : bare;
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {name} | {s.Rps:F0} | {s.Rps / bare.Rps:F2} | {Us(s.P50Us)} | {Us(s.P99Us)} | {s.Errors} | {s.AllocPerRequest:F0} B | {s.AllocPerRequest - bare.AllocPerRequest:F0} B | {s.KratosPer1000:F2} |");
+                $"| {name} | {s.Rps:F0} | {s.Rps / baseline.Rps:F2} | {Us(s.P50Us)} | {Us(s.P99Us)} | {s.Errors} | {s.AllocPerRequest:F0} B | {s.AllocPerRequest - baseline.AllocPerRequest:F0} B | {s.KratosPer1000:F2} |");
         }
 
+        text.AppendLine().AppendLine("\"vs bare\" and \"alloc/req over bare\" compare each arm with the bare arm sent the same bytes (an API token, or a browser's cookies).");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Warm cache against bare YARP round by round: {string.Join(", ", paired.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} (median {Median(paired):F2}).");
+            $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, one request every {pace} ms each):").AppendLine();
         text.AppendLine("| arm | achieved req/s | p50 | p99 | p50 added | p99 added |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -179,6 +191,9 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine(CultureInfo.InvariantCulture, $"- memory held by 100,000 pending link tickets (in-memory store): {memory.Tickets / 1024.0 / 1024.0:F1} MB; with their pending sign-ins: {memory.SignIns / 1024.0 / 1024.0:F1} MB");
         return text.ToString();
     }
+
+    private static string Rounds(List<double> ratios) =>
+        $"{string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} (median {Median(ratios).ToString("F2", CultureInfo.InvariantCulture)})";
 
     private static string Us(double us) => us >= 1000 || us <= -1000 ? $"{us / 1000:F2} ms" : $"{us:F0} us";
 

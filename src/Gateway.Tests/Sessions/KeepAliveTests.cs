@@ -47,6 +47,29 @@ public sealed class KeepAliveTests
         await Http.AssertProblemAsync(await client.SendAsync(Http.Api("/inbox").With("Cookie", cookie), Cancel), 401);
     }
 
+    [Fact]
+    public async Task TheAppGetsEachRequestsOwnCookiesWithoutTheGatewaysOnOneConnection()
+    {
+        await using var app = await GatewayApp.StartAsync(kestrel: true);
+        var alice = app.Kratos.AddSession("alice@example.com");
+        var session = $"{app.GatewayCookieName}={app.GatewayCookieFor(alice)}";
+        using var client = OneConnection(app);
+
+        foreach (var (sent, expected) in new[]
+        {
+            ($"theme=dark; {session}", "theme=dark"),
+            ($"theme=dark; {session}", "theme=dark"),
+            ($"theme=light; {session}; cart=2", "theme=light; cart=2"),
+            ("theme=light; cart=3", "theme=light; cart=3"),
+            (session, null),
+        })
+        {
+            using var response = await client.SendAsync(Http.Navigate("/public/page", sent), Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(expected, app.Upstream.Last.Single("Cookie"));
+        }
+    }
+
     private static HttpClient OneConnection(GatewayApp app) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
 

@@ -53,9 +53,8 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
             outbound.Authorization = null;
         }
 
-        if (HasConsumedCookie(context.HttpContext.Request) && outbound.TryGetValues("Cookie", out var cookieHeaders))
+        if (KeptCookies(context) is { } kept)
         {
-            var kept = KeepCookies(cookieHeaders);
             outbound.Remove("Cookie");
             if (kept.Length > 0)
             {
@@ -75,6 +74,35 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The Cookie header the app gets when the gateway consumed some of the cookies, else null (the header passes as
+    /// it came). A browser sends the same Cookie header with every request on a connection, so the answer is
+    /// remembered on the connection for that exact header.
+    /// </summary>
+    private string? KeptCookies(RequestTransformContext context)
+    {
+        var cookies = context.HttpContext.Request.Headers.Cookie;
+        if (cookies.Count == 0)
+        {
+            return null;
+        }
+
+        var memo = ConnectionMemo.Of(context.HttpContext);
+        var text = cookies.Count == 1 ? cookies[0] : null;
+        if (ConnectionMemo.TryRecall(memo, CookieMemo, text, out string? kept))
+        {
+            return kept;
+        }
+
+        kept = HasConsumedCookie(context.HttpContext.Request) && context.ProxyRequest.Headers.TryGetValues("Cookie", out var outbound)
+            ? KeepCookies(outbound)
+            : null;
+        ConnectionMemo.Remember(memo, CookieMemo, text, kept);
+        return kept;
+    }
+
+    private static readonly object CookieMemo = new();
 
     private bool HasConsumedCookie(HttpRequest request)
     {

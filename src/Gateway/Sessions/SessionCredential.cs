@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Kratos;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Gateway.Sessions;
 
@@ -22,7 +21,7 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
     /// <summary>Kratos session tokens start with this prefix; other bearer tokens belong to the upstream app.</summary>
     public const string KratosTokenPrefix = "ory_st_";
 
-    // Worked out once when the credential came from a connection's memo (see Recall).
+    // Worked out when the credential is found, so a connection's memo carries it too.
     private readonly string? cacheKey;
 
     private SessionCredential(CredentialKind kind, string value, string cacheKey)
@@ -31,33 +30,44 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
     /// <summary>The cache key: a SHA-256 of the credential, so no credential is kept in the cache as a key.</summary>
     public string CacheKey => cacheKey ?? Hash(Kind, Value);
 
+    // Slots of the connection memo: the last token text, and the last Cookie header, each with the credential found in it.
+    private static readonly object TokenMemo = new();
+    private static readonly object CookieMemo = new();
+
+    /// <summary>
+    /// The request's credential. What a connection sent last is remembered with the credential found in it
+    /// (<see cref="ConnectionMemo"/>), so a browser's repeated Cookie header costs no cookie parse and no decrypt,
+    /// and a repeated token no SHA-256; whether the session is valid is still asked of the cache every time.
+    /// </summary>
     public static SessionCredential? From(HttpRequest request, SessionCookie cookie, int maxLength)
     {
-        var memo = ConnectionMemo(request);
+        var memo = ConnectionMemo.Of(request.HttpContext);
         var headerToken = request.Headers[SessionTokenHeader].ToString();
         if (headerToken.Length > 0)
         {
-            return Recall(memo, Source.Token, headerToken, cookie, maxLength);
+            return Token(memo, headerToken, maxLength);
         }
 
-        var bearer = BearerToken(request);
-        if (bearer is not null)
+        if (BearerToken(request) is { } bearer)
         {
-            return Recall(memo, Source.Token, bearer, cookie, maxLength);
+            return Token(memo, bearer, maxLength);
         }
 
-        if (request.Cookies.TryGetValue(cookie.Name, out var own) && own.Length > 0 && own.Length <= maxLength * 4
-            && Recall(memo, Source.GatewayCookie, own, cookie, maxLength) is { } fromCookie)
+        var cookies = request.Headers.Cookie;
+        if (cookies.Count == 0)
         {
-            return fromCookie;
+            return null;
         }
 
-        if (request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0)
+        var text = cookies.Count == 1 ? cookies[0] : null;
+        if (ConnectionMemo.TryRecall(memo, CookieMemo, text, out SessionCredential? known))
         {
-            return Recall(memo, Source.KratosCookie, kratosCookie, cookie, maxLength);
+            return known;
         }
 
-        return null;
+        var credential = Keyed(FromCookies(request, cookie, maxLength));
+        ConnectionMemo.Remember(memo, CookieMemo, text, credential);
+        return credential;
     }
 
     /// <summary>
@@ -80,50 +90,33 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
                 : null;
     }
 
-    private enum Source
+    private static SessionCredential? Token(IDictionary<object, object?>? memo, string token, int maxLength)
     {
-        Token,
-        GatewayCookie,
-        KratosCookie,
+        if (ConnectionMemo.TryRecall(memo, TokenMemo, token, out SessionCredential? known))
+        {
+            return known;
+        }
+
+        var credential = Keyed(Bounded(CredentialKind.SessionToken, token, maxLength));
+        ConnectionMemo.Remember(memo, TokenMemo, token, credential);
+        return credential;
     }
 
-    /// <summary>The last credential text a connection sent, and what the gateway made of it.</summary>
-    private sealed record Remembered(Source Source, string Text, SessionCredential? Credential);
+    /// <summary>The gateway's cookie if it decrypts, else Kratos' own cookie.</summary>
+    private static SessionCredential? FromCookies(HttpRequest request, SessionCookie cookie, int maxLength)
+    {
+        if (FromGatewayCookie(request, cookie, maxLength * 4) is { } own)
+        {
+            return Bounded(own.Kind, own.Value, maxLength);
+        }
 
-    /// <summary>
-    /// A keep-alive connection sends the same credential with every request, and turning its text into a credential
-    /// costs a Data Protection decrypt (the gateway cookie) and a SHA-256 (the cache key): both are done once per
-    /// connection and text, and remembered on the connection. Whether the session is valid is still asked of the
-    /// cache on every request. Only HTTP/1.x, whose requests on a connection come one at a time.
-    /// </summary>
-    private static IDictionary<object, object?>? ConnectionMemo(HttpRequest request) =>
-        (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
-            ? request.HttpContext.Features.Get<IConnectionItemsFeature>()?.Items
+        return request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0
+            ? Bounded(CredentialKind.KratosCookie, kratosCookie, maxLength)
             : null;
-
-    private static SessionCredential? Recall(IDictionary<object, object?>? memo, Source source, string text, SessionCookie cookie, int maxLength)
-    {
-        if (memo is not null && memo.TryGetValue(typeof(Remembered), out var last)
-            && last is Remembered remembered && remembered.Source == source && string.Equals(remembered.Text, text, StringComparison.Ordinal))
-        {
-            return remembered.Credential;
-        }
-
-        var credential = source switch
-        {
-            Source.GatewayCookie => cookie.Unprotect(text) is { } token ? Bounded(CredentialKind.SessionToken, token, maxLength) : null,
-            Source.KratosCookie => Bounded(CredentialKind.KratosCookie, text, maxLength),
-            _ => Bounded(CredentialKind.SessionToken, text, maxLength),
-        };
-        if (memo is null)
-        {
-            return credential;
-        }
-
-        var keyed = credential is { } c ? new SessionCredential(c.Kind, c.Value, Hash(c.Kind, c.Value)) : (SessionCredential?)null;
-        memo[typeof(Remembered)] = new Remembered(source, text, keyed);
-        return keyed;
     }
+
+    private static SessionCredential? Keyed(SessionCredential? credential) =>
+        credential is { } c ? new SessionCredential(c.Kind, c.Value, Hash(c.Kind, c.Value)) : null;
 
     // An over-long credential is no session, decided without bothering Kratos.
     private static SessionCredential? Bounded(CredentialKind kind, string value, int maxLength) =>
