@@ -157,7 +157,7 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
-    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, double rate, int pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, long burstCalls, (Sample Max, Sample Paced, int PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
+    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmark results").AppendLine();
@@ -178,7 +178,7 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, each waiting {pace} ms after every answer):").AppendLine();
+            $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, each waiting {pace:F1} ms on average after every answer):").AppendLine();
         text.AppendLine("| arm | achieved req/s | p50 | p99 | p50 added | p99 added |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| bare YARP | {pacedBare.Rps:F0} | {Us(pacedBare.P50Us)} | {Us(pacedBare.P99Us)} | | |");
         text.AppendLine(CultureInfo.InvariantCulture,
@@ -186,7 +186,7 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Kratos calls for 100 concurrent requests carrying one uncached session: {burstCalls}.").AppendLine();
         text.AppendLine("Sign-in path:").AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- email POST (mail queued, not sent on the request path), 8 connections flat out: {signIn.Max.Rps:F0} req/s, p50 {Us(signIn.Max.P50Us)}, p99 {Us(signIn.Max.P99Us)}, errors {signIn.Max.Errors}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"- email POST at half that rate (8 connections, each waiting {signIn.PaceMs} ms after every answer): {signIn.Paced.Rps:F0} req/s, p50 {Us(signIn.Paced.P50Us)}, p99 {Us(signIn.Paced.P99Us)}, errors {signIn.Paced.Errors}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- email POST at half that rate (8 connections, each waiting {signIn.PaceMs:F1} ms on average after every answer): {signIn.Paced.Rps:F0} req/s, p50 {Us(signIn.Paced.P50Us)}, p99 {Us(signIn.Paced.P99Us)}, errors {signIn.Paced.Errors}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- control, `GET /_gateway/health/live` on the same process at the same pace: {signIn.Control.Rps:F0} req/s, p50 {Us(signIn.Control.P50Us)}, p99 {Us(signIn.Control.P99Us)}, errors {signIn.Control.Errors}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- memory held by 100,000 pending link tickets (in-memory store): {memory.Tickets / 1024.0 / 1024.0:F1} MB; with their pending sign-ins: {memory.SignIns / 1024.0 / 1024.0:F1} MB");
         return text.ToString();
@@ -211,17 +211,18 @@ internal sealed partial class Runner(string root, string configuration)
     }
 
     /// <summary>
-    /// How long each of <paramref name="connections"/> waits between requests so that together they send
-    /// <paramref name="rate"/> a second. A connection waits only once its answer is in, so a short trial run at the
-    /// naive pace measures how long an answer takes at about that load, and the pace is shortened by that much.
+    /// How long, on average, each of <paramref name="connections"/> waits between requests so that together they send
+    /// <paramref name="rate"/> a second (the scripts draw each wait evenly from half to one and a half times this, so
+    /// connections do not fall into step and arrive in bursts). A connection waits only once its answer is in, so a
+    /// short trial at the naive pace measures how long an answer takes at about that load, and the pace is shortened
+    /// by that much.
     /// </summary>
-    private async Task<int> PaceMsAsync(int port, string script, int connections, double rate, Dictionary<string, string>? env = null, string path = "/bench")
+    private async Task<double> PaceMsAsync(int port, string script, int connections, double rate, Dictionary<string, string>? env = null, string path = "/bench")
     {
         var cycleMs = connections * 1000 / rate;
-        var naive = Math.Max(1, (int)Math.Round(cycleMs));
-        var trial = await WrkAsync(port, script, 3, true, connections, naive, env, path);
-        var answerMs = Math.Max(0, connections * 1000 / trial.Rps - naive);
-        return Math.Max(1, (int)Math.Round(cycleMs - answerMs));
+        var trial = await WrkAsync(port, script, 3, true, connections, cycleMs, env, path);
+        var answerMs = Math.Max(0, connections * 1000 / trial.Rps - cycleMs);
+        return Math.Max(1, cycleMs - answerMs);
     }
 
     private static double Median(IEnumerable<double> values)
@@ -237,7 +238,7 @@ internal sealed partial class Runner(string root, string configuration)
             Median(samples.Select(s => s.AllocPerRequest)), Median(samples.Select(s => s.KratosPer1000)));
     }
 
-    private async Task<Sample> WrkAsync(int port, string script, int duration, bool expectOk, int? conns = null, int? paceMs = null, Dictionary<string, string>? env = null, string path = "/bench")
+    private async Task<Sample> WrkAsync(int port, string script, int duration, bool expectOk, int? conns = null, double? paceMs = null, Dictionary<string, string>? env = null, string path = "/bench")
     {
         var allocBefore = Allocated(port);
         var callsBefore = await KratosCallsAsync();
@@ -245,7 +246,7 @@ internal sealed partial class Runner(string root, string configuration)
         var environment = new Dictionary<string, string>(env ?? []);
         if (paceMs is { } p)
         {
-            environment["PACE_MS"] = p.ToString(CultureInfo.InvariantCulture);
+            environment["PACE_MS"] = p.ToString("F2", CultureInfo.InvariantCulture);
         }
 
         var output = await RunToEndAsync("wrk", arguments, 1, environment);
@@ -278,7 +279,7 @@ internal sealed partial class Runner(string root, string configuration)
         return await KratosCallsAsync() - before;
     }
 
-    private async Task<(Sample Max, Sample Paced, int PaceMs, Sample Control)> SignInAsync()
+    private async Task<(Sample Max, Sample Paced, double PaceMs, Sample Control)> SignInAsync()
     {
         var cookies = new CookieContainer();
         using var client = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies });

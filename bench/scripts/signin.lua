@@ -10,8 +10,9 @@ request = function()
     ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie, ["Accept"] = "text/html" }, body)
 end
 
--- With PACE_MS set (the runner's fixed-rate part), each connection waits that long between requests.
+-- With PACE_MS set (the runner's fixed-rate part), each connection waits about that long after every answer, drawn
+-- evenly from half to one and a half times that, so the connections do not fall into step.
 local pace = tonumber(os.getenv("PACE_MS") or "")
 if pace then
-  delay = function() return pace end
+  delay = function() return math.floor(pace * (0.5 + math.random()) + 0.5) end
 end
