@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gateway's cost against bare YARP, measured side by side on loopback. Installs wrk, builds in Release, runs
 # every arm (see bench/Bench/Runner.cs), writes bench/results.md and ends with "ratio: X.XX".
-# Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_CONNECTIONS (32), KRATOS_DELAY_MS (20).
+# Knobs: BENCH_ROUNDS (9), BENCH_SECONDS (5), BENCH_CONNECTIONS (32), KRATOS_DELAY_MS (20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

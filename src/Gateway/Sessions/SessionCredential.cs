@@ -30,7 +30,14 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
     /// <summary>The cache key: a SHA-256 of the credential, so no credential is kept in the cache as a key.</summary>
     public string CacheKey => cacheKey ?? Hash(Kind, Value);
 
-    // Slots of the connection memo: the last token text, and the last Cookie header, each with the credential found in it.
+    // Two credentials are the same whether or not one has its key worked out already.
+    public bool Equals(SessionCredential other) => Kind == other.Kind && string.Equals(Value, other.Value, StringComparison.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Value);
+
+    // Slots of the connection memo: the last token text, and the last Cookie header, each with the credential found
+    // in it. A cookie is remembered as it decrypted: a key revoked from the ring while a connection is open takes
+    // effect on that connection's next Cookie header change or on a new connection.
     private static readonly object TokenMemo = new();
     private static readonly object CookieMemo = new();
 
