@@ -51,6 +51,19 @@ public sealed class KratosOutageTests
     }
 
     [Fact]
+    public async Task TheOutagePageAsksKratosOnlyOnce()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+        app.Kratos.FailWith = HttpStatusCode.BadGateway;
+
+        var response = await app.Browser().SendAsync(Http.Navigate("/inbox", $"{app.GatewayCookieName}={app.GatewayCookieFor(alice)}"), Cancel);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, app.Kratos.WhoAmICalls); // not again while rendering the page: a slow Kratos would time out twice
+    }
+
+    [Fact]
     public async Task FailuresAreNotCachedSoTheGatewayRecoversWithKratos()
     {
         await using var app = await GatewayApp.StartAsync();

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Sessions;
@@ -28,6 +29,13 @@ internal sealed class SessionHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        // The error page, re-executed for a refused or failed request, needs no user: asking again would call Kratos
+        // a second time in an outage (another timeout) and throw again where the session check itself failed.
+        if (Context.Features.Get<IStatusCodeReExecuteFeature>() is not null || Context.Features.Get<IExceptionHandlerFeature>() is not null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
         if (SessionCredential.From(Request, cookie, sessionOptions.Value.MaxCredentialLength) is not { } credential)
         {
             return AuthenticateResult.NoResult();
