@@ -19,25 +19,26 @@ internal static class ConnectionMemo
             ? context.Features.Get<IConnectionItemsFeature>()?.Items
             : null;
 
-    public static bool TryRecall<TValue>(IDictionary<object, object?>? items, object slot, string? text, out TValue value)
+    /// <summary>
+    /// What <paramref name="compute"/> makes of <paramref name="state"/>, remembered in <paramref name="slot"/> for
+    /// <paramref name="text"/>: worked out again only when the connection sends another text. Without items or text
+    /// (several headers where one was expected) it is worked out and not remembered.
+    /// </summary>
+    public static TValue Recall<TState, TValue>(IDictionary<object, object?>? items, object slot, string? text, TState state, Func<TState, TValue> compute)
     {
-        if (items is not null && text is not null && items.TryGetValue(slot, out var entry)
-            && entry is Entry<TValue> known && string.Equals(known.Text, text, StringComparison.Ordinal))
+        if (items is null || text is null)
         {
-            value = known.Value;
-            return true;
+            return compute(state);
         }
 
-        value = default!;
-        return false;
-    }
-
-    public static void Remember<TValue>(IDictionary<object, object?>? items, object slot, string? text, TValue value)
-    {
-        if (items is not null && text is not null)
+        if (items.TryGetValue(slot, out var entry) && entry is Entry<TValue> known && string.Equals(known.Text, text, StringComparison.Ordinal))
         {
-            items[slot] = new Entry<TValue>(text, value);
+            return known.Value;
         }
+
+        var value = compute(state);
+        items[slot] = new Entry<TValue>(text, value);
+        return value;
     }
 
     private sealed record Entry<TValue>(string Text, TValue Value);

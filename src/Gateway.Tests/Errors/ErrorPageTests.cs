@@ -90,7 +90,6 @@ public sealed class ErrorPageTests
     /// <summary>A session authority with a bug: every call throws something that is not an outage.</summary>
     private sealed class BrokenAuthority : ISessionAuthority
     {
-
         public Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken) => throw Bug();
 
         public Task<Completion> CompleteAsync(string proof, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken) => throw Bug();

@@ -88,29 +88,16 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
             return null;
         }
 
-        var memo = ConnectionMemo.Of(context.HttpContext);
-        var text = cookies.Count == 1 ? cookies[0] : null;
-        if (ConnectionMemo.TryRecall(memo, CookieMemo, text, out string? kept))
-        {
-            return kept;
-        }
-
-        kept = HasConsumedCookie(context.HttpContext.Request) && context.ProxyRequest.Headers.TryGetValues("Cookie", out var outbound)
-            ? KeepCookies(outbound)
-            : null;
-        ConnectionMemo.Remember(memo, CookieMemo, text, kept);
-        return kept;
+        return ConnectionMemo.Recall(ConnectionMemo.Of(context.HttpContext), CookieMemo, cookies.Count == 1 ? cookies[0] : null, (self: this, context),
+            static s => s.self.HasConsumedCookie(s.context.HttpContext.Request) && s.context.ProxyRequest.Headers.TryGetValues("Cookie", out var outbound)
+                ? s.self.KeepCookies(outbound)
+                : null);
     }
 
     private static readonly object CookieMemo = new();
 
     private bool HasConsumedCookie(HttpRequest request)
     {
-        if (request.Headers.Cookie.Count == 0)
-        {
-            return false;
-        }
-
         foreach (var name in consumedCookies)
         {
             if (request.Cookies.ContainsKey(name))

@@ -66,15 +66,8 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             return null;
         }
 
-        var text = cookies.Count == 1 ? cookies[0] : null;
-        if (ConnectionMemo.TryRecall(memo, CookieMemo, text, out SessionCredential? known))
-        {
-            return known;
-        }
-
-        var credential = Keyed(FromCookies(request, cookie, maxLength));
-        ConnectionMemo.Remember(memo, CookieMemo, text, credential);
-        return credential;
+        return ConnectionMemo.Recall(memo, CookieMemo, cookies.Count == 1 ? cookies[0] : null, (request, cookie, maxLength),
+            static s => Keyed(FromCookies(s.request, s.cookie, s.maxLength)));
     }
 
     /// <summary>
@@ -97,17 +90,9 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
                 : null;
     }
 
-    private static SessionCredential? Token(IDictionary<object, object?>? memo, string token, int maxLength)
-    {
-        if (ConnectionMemo.TryRecall(memo, TokenMemo, token, out SessionCredential? known))
-        {
-            return known;
-        }
-
-        var credential = Keyed(Bounded(CredentialKind.SessionToken, token, maxLength));
-        ConnectionMemo.Remember(memo, TokenMemo, token, credential);
-        return credential;
-    }
+    private static SessionCredential? Token(IDictionary<object, object?>? memo, string token, int maxLength) =>
+        ConnectionMemo.Recall(memo, TokenMemo, token, (token, maxLength),
+            static s => Keyed(Bounded(CredentialKind.SessionToken, s.token, s.maxLength)));
 
     /// <summary>The gateway's cookie if it decrypts, else Kratos' own cookie.</summary>
     private static SessionCredential? FromCookies(HttpRequest request, SessionCookie cookie, int maxLength)
