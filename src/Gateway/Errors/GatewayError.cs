@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics;
+
 namespace Gateway.Errors;
 
 /// <summary>
@@ -31,6 +33,10 @@ internal sealed record GatewayError(string Title, string Detail)
             ProblemDetails = { Status = statusCode, Title = title, Detail = detail },
         }).AsTask();
     }
+
+    /// <summary>True while the error page renders a request that was refused or failed (re-executed into it).</summary>
+    public static bool IsReExecuted(HttpContext context) =>
+        context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null;
 
     public static GatewayError For(HttpContext context, int statusCode) =>
         context.Features.Get<GatewayError>() ?? Default(statusCode);

@@ -37,8 +37,7 @@ internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayP
 
     private async Task<IActionResult> RenderAsync()
     {
-        var reExecuted = HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is not null
-            || HttpContext.Features.Get<IExceptionHandlerFeature>() is not null;
+        var reExecuted = GatewayError.IsReExecuted(HttpContext);
 
         // Someone opening the error page directly gets a 404, not whatever status a query string asks for.
         Status = reExecuted ? Math.Max(Response.StatusCode, StatusCodes.Status400BadRequest) : StatusCodes.Status404NotFound;

@@ -15,7 +15,7 @@ internal static class PathGuard
 {
     public static IApplicationBuilder UsePathGuard(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
-        if (IsAmbiguous(context.Request.Path.Value) || IsAmbiguous(context.Request.PathBase.Value))
+        if (IsAmbiguous(context.Request))
         {
             GatewayError.Set(context, StatusCodes.Status400BadRequest, "Malformed address",
                 "The address contains path segments the gateway does not accept (such as '..', '\\', '//' or encoded slashes).");
@@ -24,6 +24,9 @@ internal static class PathGuard
 
         return next(context);
     });
+
+    /// <summary>True when the request's path or path base is one that servers could read differently.</summary>
+    public static bool IsAmbiguous(HttpRequest request) => IsAmbiguous(request.Path.Value) || IsAmbiguous(request.PathBase.Value);
 
     public static bool IsAmbiguous(string? path)
     {

@@ -47,8 +47,7 @@ internal sealed class ProxyGate(
             return next(context); // a gateway endpoint, or nothing matched
         }
 
-        if (fastLane && (paths.IsReserved(context.Request.Path.Value)
-            || PathGuard.IsAmbiguous(context.Request.Path.Value) || PathGuard.IsAmbiguous(context.Request.PathBase.Value)))
+        if (fastLane && (paths.IsReserved(context.Request.Path.Value) || PathGuard.IsAmbiguous(context.Request)))
         {
             return next(context); // judged at the second place, after the request limits and the path guard
         }

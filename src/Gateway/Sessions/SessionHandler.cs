@@ -1,6 +1,5 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Sessions;
@@ -31,7 +30,7 @@ internal sealed class SessionHandler(
     {
         // The error page, re-executed for a refused or failed request, needs no user: asking again would call Kratos
         // a second time in an outage (another timeout) and throw again where the session check itself failed.
-        if (Context.Features.Get<IStatusCodeReExecuteFeature>() is not null || Context.Features.Get<IExceptionHandlerFeature>() is not null)
+        if (Errors.GatewayError.IsReExecuted(Context))
         {
             return AuthenticateResult.NoResult();
         }
