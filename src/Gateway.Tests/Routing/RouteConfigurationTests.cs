@@ -28,6 +28,28 @@ public sealed class RouteConfigurationTests
     }
 
     [Fact]
+    public async Task DestinationsThatAreNotHttpUrlsStopTheStartListedWithEveryOtherProblem()
+    {
+        var start = () => GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:public:Metadata:Gateway.Access"] = "Pubic";
+            s["ReverseProxy:Clusters:app:Destinations:two:Address"] = "127.0.0.1:5080";
+            s["ReverseProxy:Clusters:app:Destinations:three:Address"] = "ftp://files.internal/";
+            s["ReverseProxy:Clusters:app:Destinations:four:Address"] = "/relative";
+            s["ReverseProxy:Clusters:app:LoadBalancingPolicy"] = "Fastest";
+        });
+
+        var message = (await Assert.ThrowsAnyAsync<Exception>(start)).ToString();
+
+        Assert.Contains("5 problem(s)", message);
+        Assert.Contains("ReverseProxy:Clusters:app: No matching ILoadBalancingPolicy found for the load balancing policy 'Fastest'", message);
+        Assert.Contains("ReverseProxy:Routes:public:Metadata:Gateway.Access is 'Pubic'", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:two:Address '127.0.0.1:5080' is not an absolute http or https URL", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:three:Address 'ftp://files.internal/' is not an absolute http or https URL", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:four:Address '/relative' is not an absolute http or https URL", message);
+    }
+
+    [Fact]
     public async Task ARouteWithNoPolicyRequiresSignIn()
     {
         await using var app = await GatewayApp.StartAsync(s =>

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Net.Mail;
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Routing;
@@ -127,12 +127,23 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
         && !value.StartsWith('.') && !value.EndsWith('.');
 }
 
-/// <summary>The parsed policy of every route YARP currently serves, by route id; rebuilt on each config reload.</summary>
-internal sealed class RoutePolicyCatalog
+/// <summary>
+/// The policy of each route YARP serves, read from the route's own configuration (the one YARP applied, never one
+/// still being checked) once per configuration instance, so a request costs one lookup.
+/// </summary>
+internal sealed class RoutePolicies
 {
-    private readonly ConcurrentDictionary<string, RoutePolicy> policies = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy> policies = new();
+    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy>.CreateValueCallback parse;
 
-    public void Set(string routeId, RoutePolicy policy) => policies[routeId] = policy;
+    public RoutePolicies(GatewayPaths paths) => parse = route =>
+    {
+        var problems = new List<string>();
+        var policy = RoutePolicy.Parse(route, paths, problems);
 
-    public RoutePolicy? Find(string routeId) => policies.GetValueOrDefault(routeId);
+        // Unreachable while every configuration reaches YARP through CheckedConfigProvider; refuse rather than guess.
+        return problems.Count == 0 ? policy : throw new InvalidOperationException(RoutingExtensions.Describe(problems));
+    };
+
+    public RoutePolicy Of(RouteConfig route) => policies.GetValue(route, parse);
 }
