@@ -73,6 +73,7 @@ public sealed class RouteConfigurationTests
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "example.com@evil.example" }, null, "which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = " , " }, null, "is empty" },
+        { "/x/{**rest}", new() { ["Gateway.AllowRewriteHeaders"] = "yes" }, null, "Gateway.AllowRewriteHeaders is 'yes'; expected 'true' or 'false'" },
     };
 
     [Theory]

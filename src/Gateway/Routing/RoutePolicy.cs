@@ -6,19 +6,24 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Routing;
 
 /// <summary>
-/// Who may use a route, read from the route's YARP <c>Metadata</c>. A route that says nothing requires a signed-in
-/// user (secure by default). Allow-lists are exact, case-insensitive matches on the session's email address.
+/// Who may use a route, and how the gateway forwards to it, read from the route's YARP <c>Metadata</c>. A route that
+/// says nothing requires a signed-in user (secure by default). Allow-lists are exact, case-insensitive matches on the
+/// session's email address.
 /// </summary>
 internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmails, FrozenSet<string> AllowedDomains)
 {
     public const string AccessKey = "Gateway.Access";
     public const string AllowedEmailsKey = "Gateway.AllowedEmails";
     public const string AllowedDomainsKey = "Gateway.AllowedDomains";
+    public const string AllowRewriteHeadersKey = "Gateway.AllowRewriteHeaders";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey];
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey];
 
     public static readonly RoutePolicy SignedIn = new(false, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
+
+    /// <summary>True when the app behind the route may get the rewrite and method-override headers clients send.</summary>
+    public bool AllowRewriteHeaders { get; init; }
 
     public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
 
@@ -85,7 +90,14 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             problems.Add($"{where} is 'Public' but also lists allowed emails or domains; a public route lets everyone in, so remove one or the other.");
         }
 
-        return isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
+        var allowRewriteHeaders = false;
+        if (Value(metadata, AllowRewriteHeadersKey) is { } allow && !bool.TryParse(allow.Trim(), out allowRewriteHeaders))
+        {
+            problems.Add($"{where}:Metadata:{AllowRewriteHeadersKey} is '{allow}'; expected 'true' or 'false'.");
+        }
+
+        var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
+        return allowRewriteHeaders ? policy with { AllowRewriteHeaders = true } : policy;
     }
 
     private static string? Value(IReadOnlyDictionary<string, string> metadata, string key) =>
