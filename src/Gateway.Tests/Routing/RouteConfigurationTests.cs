@@ -74,6 +74,8 @@ public sealed class RouteConfigurationTests
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = " , " }, null, "is empty" },
         { "/x/{**rest}", new() { ["Gateway.AllowRewriteHeaders"] = "yes" }, null, "Gateway.AllowRewriteHeaders is 'yes'; expected 'true' or 'false'" },
+        { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "15 minutes" }, null, "Gateway.ActivityTimeout is '15 minutes'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "00:00:00" }, null, "Gateway.ActivityTimeout is '00:00:00'; expected a duration" },
     };
 
     [Theory]

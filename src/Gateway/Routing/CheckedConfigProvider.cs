@@ -1,17 +1,25 @@
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Routing;
 
 /// <summary>
 /// Stands between YARP and the configuration it loads: YARP only ever gets a route set in which every route and
-/// cluster passed the gateway's checks and YARP's own validation as a whole. A reload with any problem is refused
-/// whole, before YARP sees any of it: the last good set keeps serving and one Error lists every problem. At startup
-/// the problems stop the start.
+/// cluster passed the gateway's checks and YARP's own validation as a whole, completed with the gateway's activity
+/// timeouts. A reload with any problem is refused whole, before YARP sees any of it: the last good set keeps serving
+/// and one Error lists every problem. At startup the problems stop the start.
 /// </summary>
 internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded, IConfigValidator validator, GatewayPaths paths, ILogger<CheckedConfigProvider> logger)
     : IProxyConfigProvider, IDisposable
 {
+    /// <summary>
+    /// How long a forwarded request (a WebSocket, a stream, an upstream still working on its answer) may be silent
+    /// before it is cut, where neither the route nor its cluster says. YARP's own 100 seconds cut quiet WebSockets
+    /// and long reports; 15 minutes outlasts them while still reclaiming connections whose far end is gone.
+    /// </summary>
+    public static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromMinutes(15);
+
     private readonly Lock sync = new();
     private IProxyConfig? seen;
     private IProxyConfig? served;
@@ -61,13 +69,22 @@ internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded,
 
     public void Dispose() => (loaded as IDisposable)?.Dispose();
 
-    /// <summary>Checks every route and cluster, adding each problem found; returns the clusters.</summary>
+    /// <summary>Checks every route and cluster, adding each problem found; returns the clusters with their activity timeouts.</summary>
     private List<ClusterConfig> Check(IProxyConfig config, List<string> problems)
     {
+        var timeouts = new Dictionary<string, List<(string RouteId, TimeSpan Timeout)>>(StringComparer.OrdinalIgnoreCase);
         foreach (var route in config.Routes)
         {
             Validated($"ReverseProxy:Routes:{route.RouteId}", validator.ValidateRouteAsync(route), problems);
-            RoutePolicy.Parse(route, paths, problems);
+            if (RoutePolicy.Parse(route, paths, problems) is { ActivityTimeout: { } timeout } && route.ClusterId is { } clusterId)
+            {
+                if (!timeouts.TryGetValue(clusterId, out var asked))
+                {
+                    timeouts[clusterId] = asked = [];
+                }
+
+                asked.Add((route.RouteId, timeout));
+            }
         }
 
         var clusters = new List<ClusterConfig>(config.Clusters.Count);
@@ -82,8 +99,21 @@ internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded,
                 }
             }
 
-            Validated(where, validator.ValidateClusterAsync(cluster), problems);
-            clusters.Add(cluster);
+            // The cluster's own HttpRequest:ActivityTimeout wins; else the one its routes agree on; else the default.
+            var asked = timeouts.GetValueOrDefault(cluster.ClusterId) ?? [];
+            if (cluster.HttpRequest?.ActivityTimeout is null && asked.Select(a => a.Timeout).Distinct().Count() > 1)
+            {
+                problems.Add($"{where} is used by routes that ask for different {RoutePolicy.ActivityTimeoutKey} values ("
+                    + string.Join(", ", asked.Select(a => $"{a.RouteId}: {a.Timeout}"))
+                    + "); give them one value, or clusters of their own.");
+            }
+
+            var completed = cluster.HttpRequest?.ActivityTimeout is not null ? cluster : cluster with
+            {
+                HttpRequest = (cluster.HttpRequest ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = asked.Count > 0 ? asked[0].Timeout : DefaultActivityTimeout },
+            };
+            Validated(where, validator.ValidateClusterAsync(completed), problems);
+            clusters.Add(completed);
         }
 
         return clusters;

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Net.Mail;
 using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Configuration;
@@ -16,14 +17,21 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     public const string AllowedEmailsKey = "Gateway.AllowedEmails";
     public const string AllowedDomainsKey = "Gateway.AllowedDomains";
     public const string AllowRewriteHeadersKey = "Gateway.AllowRewriteHeaders";
+    public const string ActivityTimeoutKey = "Gateway.ActivityTimeout";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey];
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey, ActivityTimeoutKey];
+
+    // YARP keeps the activity timeout in whole milliseconds in an int.
+    private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
 
     public static readonly RoutePolicy SignedIn = new(false, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
 
     /// <summary>True when the app behind the route may get the rewrite and method-override headers clients send.</summary>
     public bool AllowRewriteHeaders { get; init; }
+
+    /// <summary>How long the route's forwarded requests may be silent, or null for its cluster's (or the gateway's) default.</summary>
+    public TimeSpan? ActivityTimeout { get; init; }
 
     public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
 
@@ -96,8 +104,23 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             problems.Add($"{where}:Metadata:{AllowRewriteHeadersKey} is '{allow}'; expected 'true' or 'false'.");
         }
 
+        TimeSpan? activityTimeout = null;
+        if (Value(metadata, ActivityTimeoutKey) is { } timeout)
+        {
+            if (TimeSpan.TryParse(timeout.Trim(), CultureInfo.InvariantCulture, out var parsed) && parsed > TimeSpan.Zero && parsed <= MaxActivityTimeout)
+            {
+                activityTimeout = parsed;
+            }
+            else
+            {
+                problems.Add($"{where}:Metadata:{ActivityTimeoutKey} is '{timeout}'; expected a duration above zero and at most 24 days, such as '00:15:00' or '1.00:00:00'.");
+            }
+        }
+
         var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
-        return allowRewriteHeaders ? policy with { AllowRewriteHeaders = true } : policy;
+        return allowRewriteHeaders || activityTimeout is not null
+            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout }
+            : policy;
     }
 
     private static string? Value(IReadOnlyDictionary<string, string> metadata, string key) =>
