@@ -9,7 +9,8 @@ internal static class GatewayExtensions
 {
     /// <summary>
     /// Loads ops' files from the config directory (appsettings.json, appsettings.{Environment}.json, routes.json)
-    /// just after the host's own JSON files, so environment variables and the command line still override them.
+    /// just after the host's own JSON files, so environment variables and the command line still override them. A
+    /// save that does not parse keeps the file's last good settings (<see cref="ConfigFile"/>).
     /// Binds and validates <see cref="GatewayOptions"/> and registers <see cref="GatewayPaths"/>.
     /// </summary>
     public static GatewayPaths AddGatewayCore(this WebApplicationBuilder builder)
@@ -24,11 +25,12 @@ internal static class GatewayExtensions
             var provider = new PhysicalFileProvider(Path.GetFullPath(directory));
             foreach (var file in new[] { "appsettings.json", $"appsettings.{builder.Environment.EnvironmentName}.json", "routes.json" })
             {
-                sources.Insert(insertAt++, new JsonConfigurationSource
-                {
-                    FileProvider = provider, Path = file, Optional = true, ReloadOnChange = true,
-                });
+                var source = new ConfigFile { FileProvider = provider, Path = file, Optional = true, ReloadOnChange = true };
+                sources.Insert(insertAt++, source);
+                builder.Services.AddSingleton(source);
             }
+
+            builder.Services.AddHostedService<ConfigFile.Logging>();
         }
 
         // The host logs every request URL, query included, and Razor Pages log handler arguments at Trace; an

@@ -20,7 +20,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 
 /// <summary>
 /// A legacy app on a real loopback port that records each request and answers "echo {path}". Paths ending in
-/// /status/{code} answer with that status and a body of their own, to show upstream errors pass untouched.
+/// /status/{code} answer with that status and a body of their own, to show upstream errors pass untouched. Paths
+/// ending in /pause/{ms} answer "before pause ", fall silent that long (real time), then answer "after pause".
 /// </summary>
 public sealed class EchoUpstream : IAsyncDisposable
 {
@@ -58,6 +59,16 @@ public sealed class EchoUpstream : IAsyncDisposable
             {
                 context.Response.StatusCode = status;
                 await context.Response.WriteAsync($"upstream says {status}");
+                return;
+            }
+
+            var pauseAt = request.Path.Value.IndexOf("/pause/", StringComparison.Ordinal);
+            if (pauseAt >= 0 && int.TryParse(request.Path.Value.AsSpan(pauseAt + 7), out var pause))
+            {
+                await context.Response.WriteAsync("before pause ");
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(pause, context.RequestAborted);
+                await context.Response.WriteAsync("after pause");
                 return;
             }
 

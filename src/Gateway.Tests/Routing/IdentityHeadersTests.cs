@@ -106,4 +106,49 @@ public sealed class IdentityHeadersTests
 
         Assert.Empty(app.Upstream.Last.Values("Cookie"));
     }
+
+    // Headers some frameworks (IIS URL Rewrite, Symfony, Laravel, Express method-override, Spring's filter) read as
+    // the real path or method, in every spelling a server stack might fold into them.
+    private static readonly string[] Rewrites =
+    [
+        "X-Original-URL: /admin/users",
+        "x-rewrite-url: /admin/users",
+        "X_Original_Url: /admin/users",
+        "X-HTTP-Method-Override: DELETE",
+        "x_http_method_override: DELETE",
+        "X-HTTP-Method: PUT",
+        "X-Method-Override: PATCH",
+        "X_METHOD_OVERRIDE: PATCH",
+    ];
+
+    private static bool IsRewriteHeader(string name) =>
+        name.Replace('_', '-').ToLowerInvariant() is "x-original-url" or "x-rewrite-url" or "x-http-method-override" or "x-http-method" or "x-method-override";
+
+    [Fact]
+    public async Task RewriteAndMethodOverrideHeadersNeverReachUpstreamOnAPublicRoute()
+    {
+        await using var app = await GatewayApp.StartAsync(kestrel: true);
+
+        var answer = await RawHttp.SendAsync(app.Port, "/public/logo.png", Rewrites);
+
+        Assert.Equal(200, answer.Status);
+        Assert.DoesNotContain(app.Upstream.Last.Headers, h => IsRewriteHeader(h.Key));
+    }
+
+    [Fact]
+    public async Task ARouteCanLetRewriteHeadersThrough()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:iis:ClusterId"] = "app";
+            s["ReverseProxy:Routes:iis:Match:Path"] = "/iis/{**rest}";
+            s["ReverseProxy:Routes:iis:Metadata:Gateway.Access"] = "Public";
+            s["ReverseProxy:Routes:iis:Metadata:Gateway.AllowRewriteHeaders"] = "true";
+        }, kestrel: true);
+
+        await RawHttp.SendAsync(app.Port, "/iis/default.aspx", ["X-Original-URL: /iis/home", "X-HTTP-Method-Override: PUT"]);
+
+        Assert.Equal("/iis/home", app.Upstream.Last.Single("X-Original-URL"));
+        Assert.Equal("PUT", app.Upstream.Last.Single("X-HTTP-Method-Override"));
+    }
 }

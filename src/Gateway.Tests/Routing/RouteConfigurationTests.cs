@@ -28,6 +28,28 @@ public sealed class RouteConfigurationTests
     }
 
     [Fact]
+    public async Task DestinationsThatAreNotHttpUrlsStopTheStartListedWithEveryOtherProblem()
+    {
+        var start = () => GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:public:Metadata:Gateway.Access"] = "Pubic";
+            s["ReverseProxy:Clusters:app:Destinations:two:Address"] = "127.0.0.1:5080";
+            s["ReverseProxy:Clusters:app:Destinations:three:Address"] = "ftp://files.internal/";
+            s["ReverseProxy:Clusters:app:Destinations:four:Address"] = "/relative";
+            s["ReverseProxy:Clusters:app:LoadBalancingPolicy"] = "Fastest";
+        });
+
+        var message = (await Assert.ThrowsAnyAsync<Exception>(start)).ToString();
+
+        Assert.Contains("5 problem(s)", message);
+        Assert.Contains("ReverseProxy:Clusters:app: No matching ILoadBalancingPolicy found for the load balancing policy 'Fastest'", message);
+        Assert.Contains("ReverseProxy:Routes:public:Metadata:Gateway.Access is 'Pubic'", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:two:Address '127.0.0.1:5080' is not an absolute http or https URL", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:three:Address 'ftp://files.internal/' is not an absolute http or https URL", message);
+        Assert.Contains("ReverseProxy:Clusters:app:Destinations:four:Address '/relative' is not an absolute http or https URL", message);
+    }
+
+    [Fact]
     public async Task ARouteWithNoPolicyRequiresSignIn()
     {
         await using var app = await GatewayApp.StartAsync(s =>
@@ -51,6 +73,9 @@ public sealed class RouteConfigurationTests
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "example.com@evil.example" }, null, "which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = " , " }, null, "is empty" },
+        { "/x/{**rest}", new() { ["Gateway.AllowRewriteHeaders"] = "yes" }, null, "Gateway.AllowRewriteHeaders is 'yes'; expected 'true' or 'false'" },
+        { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "15 minutes" }, null, "Gateway.ActivityTimeout is '15 minutes'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "00:00:00" }, null, "Gateway.ActivityTimeout is '00:00:00'; expected a duration" },
     };
 
     [Theory]

@@ -11,10 +11,17 @@ namespace Gateway.Routing;
 /// On every route: removes what a client could use to pose as someone (any inbound copy of an identity header,
 /// whatever its case, count or '_' spelling, since WSGI/PHP apps read X_Forwarded_Email as X-Forwarded-Email,
 /// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (its own cookie, Kratos' cookie, a
-/// Kratos session token, the sign-in pages' cookies), then adds the identity headers of the signed-in user. Other headers and cookies pass.
+/// Kratos session token, the sign-in pages' cookies), removes the rewrite and method-override headers unless the route
+/// allows them, then adds the identity headers of the signed-in user. Other headers and cookies pass.
 /// </summary>
-internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie, SignIn.BrowserBinding binding) : ITransformProvider
+internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie, SignIn.BrowserBinding binding, RoutePolicies policies) : ITransformProvider
 {
+    /// <summary>
+    /// Headers that make some frameworks serve another path or method than the one the gateway judged (IIS URL
+    /// Rewrite and Symfony read X-Original-URL/X-Rewrite-URL; method-override middleware turns a GET into a DELETE).
+    /// </summary>
+    private static readonly string[] RewriteHeaders = ["X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
+
     private readonly string userHeader = options.Value.User;
     private readonly string emailHeader = options.Value.Email;
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
@@ -30,17 +37,22 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     {
     }
 
-    public void Apply(TransformBuilderContext context) => context.AddRequestTransform(TransformAsync);
+    public void Apply(TransformBuilderContext context) =>
+        context.AddRequestTransform(policies.Of(context.Route).AllowRewriteHeaders ? TransformAsync : TransformStrictAsync);
 
-    private ValueTask TransformAsync(RequestTransformContext context)
+    private ValueTask TransformStrictAsync(RequestTransformContext context) => Transform(context, stripRewrites: true);
+
+    private ValueTask TransformAsync(RequestTransformContext context) => Transform(context, stripRewrites: false);
+
+    private ValueTask Transform(RequestTransformContext context, bool stripRewrites)
     {
         var inbound = context.HttpContext.Request.Headers;
         var outbound = context.ProxyRequest.Headers;
 
-        // One pass over what the client sent: cheaper than looking up every spelling of both names.
+        // One pass over what the client sent: cheaper than looking up every spelling of every name.
         foreach (var (name, _) in inbound)
         {
-            if (SameHeader(name, userHeader) || SameHeader(name, emailHeader))
+            if (SameHeader(name, userHeader) || SameHeader(name, emailHeader) || (stripRewrites && IsRewriteHeader(name)))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -127,6 +139,19 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
         }
 
         return string.Join("; ", kept);
+    }
+
+    private static bool IsRewriteHeader(string name)
+    {
+        foreach (var header in RewriteHeaders)
+        {
+            if (SameHeader(name, header))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

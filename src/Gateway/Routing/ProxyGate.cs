@@ -26,7 +26,7 @@ internal sealed class ProxyGate(
     SessionValidator validator,
     SessionCookie cookie,
     IOptions<Sessions.SessionOptions> sessionOptions,
-    RoutePolicyCatalog catalog,
+    RoutePolicies policies,
     GatewayPaths paths,
     ILogger<ProxyGate> logger,
     bool fastLane)
@@ -52,11 +52,12 @@ internal sealed class ProxyGate(
             return next(context); // judged at the second place, after the request limits and the path guard
         }
 
-        // A route the filter has not seen yet (a reload in flight) gets the secure default.
-        var policy = catalog.Find(route.Config.RouteId) ?? RoutePolicy.SignedIn;
+        RoutePolicy policy;
         ValueTask<SessionCheck> check;
         try
         {
+            // The policy of the route as YARP applied it, never one from a configuration still being checked.
+            policy = policies.Of(route.Config);
             if (SessionCredential.From(context.Request, cookie, maxCredentialLength) is not { } credential)
             {
                 return policy.IsPublic ? Forward(context, proxy) : Refuse(context, Verdict.SignInRequired);

@@ -1,24 +1,37 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Net.Mail;
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Routing;
 
 /// <summary>
-/// Who may use a route, read from the route's YARP <c>Metadata</c>. A route that says nothing requires a signed-in
-/// user (secure by default). Allow-lists are exact, case-insensitive matches on the session's email address.
+/// Who may use a route, and how the gateway forwards to it, read from the route's YARP <c>Metadata</c>. A route that
+/// says nothing requires a signed-in user (secure by default). Allow-lists are exact, case-insensitive matches on the
+/// session's email address.
 /// </summary>
 internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmails, FrozenSet<string> AllowedDomains)
 {
     public const string AccessKey = "Gateway.Access";
     public const string AllowedEmailsKey = "Gateway.AllowedEmails";
     public const string AllowedDomainsKey = "Gateway.AllowedDomains";
+    public const string AllowRewriteHeadersKey = "Gateway.AllowRewriteHeaders";
+    public const string ActivityTimeoutKey = "Gateway.ActivityTimeout";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey];
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey, ActivityTimeoutKey];
+
+    // YARP keeps the activity timeout in whole milliseconds in an int.
+    private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
 
     public static readonly RoutePolicy SignedIn = new(false, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
+
+    /// <summary>True when the app behind the route may get the rewrite and method-override headers clients send.</summary>
+    public bool AllowRewriteHeaders { get; init; }
+
+    /// <summary>How long the route's forwarded requests may be silent, or null for its cluster's (or the gateway's) default.</summary>
+    public TimeSpan? ActivityTimeout { get; init; }
 
     public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
 
@@ -85,7 +98,29 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             problems.Add($"{where} is 'Public' but also lists allowed emails or domains; a public route lets everyone in, so remove one or the other.");
         }
 
-        return isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
+        var allowRewriteHeaders = false;
+        if (Value(metadata, AllowRewriteHeadersKey) is { } allow && !bool.TryParse(allow.Trim(), out allowRewriteHeaders))
+        {
+            problems.Add($"{where}:Metadata:{AllowRewriteHeadersKey} is '{allow}'; expected 'true' or 'false'.");
+        }
+
+        TimeSpan? activityTimeout = null;
+        if (Value(metadata, ActivityTimeoutKey) is { } timeout)
+        {
+            if (TimeSpan.TryParse(timeout.Trim(), CultureInfo.InvariantCulture, out var parsed) && parsed > TimeSpan.Zero && parsed <= MaxActivityTimeout)
+            {
+                activityTimeout = parsed;
+            }
+            else
+            {
+                problems.Add($"{where}:Metadata:{ActivityTimeoutKey} is '{timeout}'; expected a duration above zero and at most 24 days, such as '00:15:00' or '1.00:00:00'.");
+            }
+        }
+
+        var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
+        return allowRewriteHeaders || activityTimeout is not null
+            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout }
+            : policy;
     }
 
     private static string? Value(IReadOnlyDictionary<string, string> metadata, string key) =>
@@ -127,12 +162,23 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
         && !value.StartsWith('.') && !value.EndsWith('.');
 }
 
-/// <summary>The parsed policy of every route YARP currently serves, by route id; rebuilt on each config reload.</summary>
-internal sealed class RoutePolicyCatalog
+/// <summary>
+/// The policy of each route YARP serves, read from the route's own configuration (the one YARP applied, never one
+/// still being checked) once per configuration instance, so a request costs one lookup.
+/// </summary>
+internal sealed class RoutePolicies
 {
-    private readonly ConcurrentDictionary<string, RoutePolicy> policies = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy> policies = new();
+    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy>.CreateValueCallback parse;
 
-    public void Set(string routeId, RoutePolicy policy) => policies[routeId] = policy;
+    public RoutePolicies(GatewayPaths paths) => parse = route =>
+    {
+        var problems = new List<string>();
+        var policy = RoutePolicy.Parse(route, paths, problems);
 
-    public RoutePolicy? Find(string routeId) => policies.GetValueOrDefault(routeId);
+        // Unreachable while every configuration reaches YARP through CheckedConfigProvider; refuse rather than guess.
+        return problems.Count == 0 ? policy : throw new InvalidOperationException(RoutingExtensions.Describe(problems));
+    };
+
+    public RoutePolicy Of(RouteConfig route) => policies.GetValue(route, parse);
 }

@@ -14,12 +14,20 @@ internal static class RoutingExtensions
         services.AddValidatedOptions<IdentityHeadersOptions>(IdentityHeadersOptions.SectionName)
             .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.");
 
-        services.AddSingleton<RoutePolicyCatalog>();
+        services.AddSingleton<RoutePolicies>();
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection(ReverseProxySection))
-            .AddConfigFilter<RoutePolicyConfigFilter>()
             .AddTransforms<IdentityHeadersTransform>();
+
+        // YARP gets its configuration only through the gateway's check of the whole set.
+        foreach (var provider in services.Where(d => d.ServiceType == typeof(IProxyConfigProvider) && !d.IsKeyedService).ToList())
+        {
+            services.Remove(provider);
+            services.AddSingleton<IProxyConfigProvider>(sp => ActivatorUtilities.CreateInstance<CheckedConfigProvider>(sp,
+                provider.ImplementationInstance ?? provider.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, provider.ImplementationType!)));
+        }
+
         return services;
     }
 
@@ -37,25 +45,15 @@ internal static class RoutingExtensions
     public static IApplicationBuilder UseProxyGate(this IApplicationBuilder app) => app.UseMiddleware<ProxyGate>(false);
 
     /// <summary>
-    /// Maps YARP after checking every route's policy, so one start reports every problem of every route.
+    /// Maps YARP after checking every route and cluster, so one start reports every problem of every route.
     /// Upstream answers pass untouched; only YARP's own failures (502/503/504) get the gateway's error page (here for
     /// requests forwarded from the gate's second place; the fast lane has no status code pages in its way).
     /// </summary>
     public static IEndpointConventionBuilder MapGatewayProxy(this WebApplication app)
     {
-        var paths = app.Services.GetRequiredService<GatewayPaths>();
-        var problems = new List<string>();
         foreach (var provider in app.Services.GetServices<IProxyConfigProvider>())
         {
-            foreach (var route in provider.GetConfig().Routes)
-            {
-                RoutePolicy.Parse(route, paths, problems);
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException(Describe(problems));
+            provider.GetConfig(); // a CheckedConfigProvider: throws listing every problem
         }
 
         return app.MapReverseProxy(proxy =>
