@@ -28,7 +28,8 @@ internal static partial class EmbeddedExtensions
             return;
         }
 
-        app.MapPost(paths.Prefix + "/admin/sessions/revoke", RevokeAsync).AllowAnonymous().DisableAntiforgery();
+        app.MapPost(paths.Prefix + "/admin/sessions/revoke", RevokeAsync).AllowAnonymous().DisableAntiforgery()
+            .RequireRateLimiting(RateLimiting.RateLimitingExtensions.AdminPolicy);
     }
 
     private static async Task<Results<NoContent, UnauthorizedHttpResult, ProblemHttpResult>> RevokeAsync(
