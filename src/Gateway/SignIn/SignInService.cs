@@ -276,6 +276,7 @@ internal sealed partial class SignInService(
             if (everywhere && context.User.FindFirst(GatewayClaims.IdentityId)?.Value is { } identityId)
             {
                 await authority.SignOutEverywhereAsync(identityId, cancellationToken);
+                await sessions.ForgetIdentityAsync(identityId, cancellationToken);
             }
             else if (credential is { Kind: CredentialKind.SessionToken } own)
             {
