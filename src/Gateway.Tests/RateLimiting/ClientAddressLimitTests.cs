@@ -46,6 +46,31 @@ public sealed class ClientAddressLimitTests
     }
 
     [Fact]
+    public async Task WithRedisOneSlashSixtyFourHasOneBudgetAcrossInstances()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        void Shared(Dictionary<string, string?> s)
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+            s["SignIn:RequestsPerIpPerMinute"] = "2";
+        }
+
+        await using var a = await BehindProxyAsync(Shared);
+        await using var b = await BehindProxyAsync(Shared);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await From(a, "2001:db8:1:2::1").RequestLinkAsync("a@example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await From(b, "2001:db8:1:2::2").RequestLinkAsync("b@example.com")).StatusCode);
+        var sameSlash64 = await From(a, "2001:db8:1:2::3").RequestLinkAsync("c@example.com");
+        var otherSlash64 = await From(b, "2001:db8:1:3::1").RequestLinkAsync("d@example.com");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, sameSlash64.StatusCode);
+        Assert.True(sameSlash64.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.Redirect, otherSlash64.StatusCode);
+    }
+
+    [Fact]
     public async Task ThePrefixLengthIsASetting()
     {
         await using var app = await BehindProxyAsync(s =>
