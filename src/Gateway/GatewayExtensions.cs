@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway;
 
-internal static class GatewayExtensions
+internal static partial class GatewayExtensions
 {
     /// <summary>
     /// Loads ops' files from the config directory (appsettings.json, appsettings.{Environment}.json, routes.json)
@@ -47,12 +47,17 @@ internal static class GatewayExtensions
         // Kestrel logs a malformed request at Debug with the request line it read, link token and all.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information);
 
+        var development = builder.Environment.IsDevelopment();
         builder.Services.AddOptions<GatewayOptions>()
             .BindConfiguration(GatewayOptions.SectionName)
             .ValidateDataAnnotations()
             .Validate(o => o.PublicOrigin is null || (o.PublicOrigin.IsAbsoluteUri && o.PublicOrigin.Scheme is "http" or "https" && o.PublicOrigin.AbsolutePath == "/"),
                 "Gateway:PublicOrigin must be an absolute http(s) origin without a path, such as 'https://apps.example.com'.")
+            .Validate(o => development || o.AllowInsecureOrigin || !IsInsecure(o.PublicOrigin),
+                "Gateway:PublicOrigin is http outside Development: anyone on the network could plant cookies and sign users in as "
+                + "themselves. Use an https origin, a loopback one, or set Gateway:AllowInsecureOrigin to true to accept the risk.")
             .ValidateOnStart();
+        builder.Services.AddHostedService<InsecureOriginWarning>();
 
         // Pages and endpoints are mapped at startup, so the prefix is read once here; the options validation
         // above still reports a bad value with every other problem.
@@ -81,4 +86,30 @@ internal static class GatewayExtensions
 
     public static bool IsHttpsOrigin(this IOptions<GatewayOptions> options) =>
         options.Value.PublicOrigin?.Scheme == Uri.UriSchemeHttps;
+
+    /// <summary>An http origin whose host is not loopback (localhost, 127.0.0.0/8, ::1): reachable by others in plain text.</summary>
+    private static bool IsInsecure(Uri? origin) =>
+        origin is { IsAbsoluteUri: true } && origin.Scheme == Uri.UriSchemeHttp && !origin.IsLoopback;
+
+    /// <summary>Says at start, once, that ops accepted an http origin outside Development.</summary>
+    private sealed class InsecureOriginWarning(IHostEnvironment environment, IOptions<GatewayOptions> options, ILogger<GatewayOptions> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (!environment.IsDevelopment() && IsInsecure(options.Value.PublicOrigin))
+            {
+                Log.InsecureOrigin(logger, options.Value.PublicOrigin!.GetLeftPart(UriPartial.Authority));
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1001, LogLevel.Warning, "Gateway:PublicOrigin {Origin} is plain http and Gateway:AllowInsecureOrigin is true: anyone on the network can read sessions and plant cookies. Use https in production.")]
+        public static partial void InsecureOrigin(ILogger logger, string origin);
+    }
 }

@@ -20,6 +20,12 @@ internal sealed class GatewayOptions
     /// </summary>
     public Uri? PublicOrigin { get; set; }
 
+    /// <summary>
+    /// Outside Development an http <see cref="PublicOrigin"/> is refused unless its host is loopback: over plain http
+    /// anyone on the network can plant cookies and sign a victim in as themselves. True starts anyway, with a warning.
+    /// </summary>
+    public bool AllowInsecureOrigin { get; set; }
+
     /// <summary>Where ops keep appsettings*.json and routes.json; defaults to ./config beside the binary.</summary>
     public string? ConfigDirectory { get; set; }
 }

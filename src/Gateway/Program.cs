@@ -44,6 +44,7 @@ builder.Services.AddSampleApp();
 var app = builder.Build();
 app.UseTrustedProxies();
 app.UseProxyFastLane();
+app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();

@@ -174,7 +174,11 @@ public sealed partial class EmbeddedSignInTests
     [Fact]
     public async Task OutsideDevelopmentThereIsNoDevMailbox()
     {
-        await using var app = await GatewayApp.StartEmbeddedAsync(s => s["Environment"] = "Staging");
+        await using var app = await GatewayApp.StartEmbeddedAsync(s =>
+        {
+            s["Environment"] = "Staging";
+            s["Gateway:PublicOrigin"] = "https://gateway.test"; // outside Development an http origin is refused
+        });
 
         var response = await new TestBrowser(app).GetAsync("/_gateway/dev/mailbox");
 
@@ -187,6 +191,7 @@ public sealed partial class EmbeddedSignInTests
         var start = () => GatewayApp.StartEmbeddedAsync(s =>
         {
             s["Environment"] = "Production";
+            s["Gateway:PublicOrigin"] = "https://gateway.test";
             s.Remove("Mail:Smtp:Host");
         });
 
@@ -198,7 +203,13 @@ public sealed partial class EmbeddedSignInTests
     [Fact]
     public async Task AProductionStartWithInMemorySessionsWarnsThatTheyAreLostOnRestart()
     {
-        await using var app = await GatewayApp.StartEmbeddedAsync(s => s["Environment"] = "Production", captureLogs: true);
+        await using var app = await GatewayApp.StartEmbeddedAsync(
+            s =>
+            {
+                s["Environment"] = "Production";
+                s["Gateway:PublicOrigin"] = "https://gateway.test";
+            },
+            captureLogs: true);
 
         var warnings = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
 

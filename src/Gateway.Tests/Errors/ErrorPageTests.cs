@@ -98,6 +98,8 @@ public sealed class ErrorPageTests
 
         public Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) => throw Bug();
 
+        public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken) => throw Bug();
+
         public Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken) => throw Bug();
 
         public Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) => throw Bug();

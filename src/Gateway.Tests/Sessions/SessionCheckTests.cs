@@ -28,7 +28,7 @@ public sealed class SessionCheckTests
     [MemberData(nameof(CredentialPlaces))]
     public async Task KratosCredentialsOfApiClientsAndKratosUiAreAccepted(string place)
     {
-        await using var app = await GatewayApp.StartAsync();
+        await using var app = await GatewayApp.StartAsync(s => s["Sessions:AcceptKratosCookie"] = place == "ory_kratos_session" ? "true" : "false");
         var bob = app.Kratos.AddSession("bob@example.com");
         var request = Http.Api("/api/orders");
         _ = place switch

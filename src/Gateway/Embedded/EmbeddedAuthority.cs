@@ -103,6 +103,9 @@ internal sealed partial class EmbeddedAuthority(
     public async Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) =>
         await store.RemoveAsync(SessionKey(sessionToken), cancellationToken);
 
+    // Embedded sessions are found by their token only; there is no other credential to end one by.
+    public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken)
     {
         // The generation must outlive every session it ends; it expires only after they have.

@@ -28,11 +28,12 @@ internal static partial class EmbeddedExtensions
             return;
         }
 
-        app.MapPost(paths.Prefix + "/admin/sessions/revoke", RevokeAsync).AllowAnonymous().DisableAntiforgery();
+        app.MapPost(paths.Prefix + "/admin/sessions/revoke", RevokeAsync).AllowAnonymous().DisableAntiforgery()
+            .RequireRateLimiting(RateLimiting.RateLimitingExtensions.AdminPolicy);
     }
 
     private static async Task<Results<NoContent, UnauthorizedHttpResult, ProblemHttpResult>> RevokeAsync(
-        HttpContext context, RevokeRequest? body, ISessionAuthority authority, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
+        HttpContext context, RevokeRequest? body, ISessionAuthority authority, SessionValidator sessions, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
     {
         if (!Secrets.Equal(context.Request.Headers.Authorization.ToString(), "Bearer " + options.Value.AdminKey))
         {
@@ -47,6 +48,7 @@ internal static partial class EmbeddedExtensions
         if (await authority.FindIdentityIdAsync(email, context.RequestAborted) is { } identityId)
         {
             await authority.SignOutEverywhereAsync(identityId, context.RequestAborted);
+            await sessions.ForgetIdentityAsync(identityId, context.RequestAborted); // not after the session cache's bound
         }
 
         Log.Revoked(loggers.CreateLogger(typeof(EmbeddedExtensions)), EmailAddress.Mask(email));

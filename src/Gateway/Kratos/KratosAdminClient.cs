@@ -47,6 +47,15 @@ internal sealed partial class KratosAdminClient(HttpClient http, ILogger<KratosA
         Expect(response, "delete identity sessions", HttpStatusCode.NoContent, HttpStatusCode.NotFound);
     }
 
+    /// <summary>Ends one session: <c>DELETE /admin/sessions/{id}</c> (disableSession). 404 (unknown) counts as done.</summary>
+    public async Task DisableSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"admin/sessions/{Uri.EscapeDataString(sessionId)}");
+        request.Headers.Accept.Add(Json);
+        using var response = await SendAsync(request, cancellationToken);
+        Expect(response, "disable session", HttpStatusCode.NoContent, HttpStatusCode.NotFound);
+    }
+
     private void Expect(HttpResponseMessage response, string operation, params HttpStatusCode[] expected)
     {
         if (!expected.Contains(response.StatusCode))

@@ -56,6 +56,8 @@ internal sealed partial class KratosAuthority(
 
     public Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) => client.LogoutAsync(sessionToken, cancellationToken);
 
+    public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken) => admin.DisableSessionAsync(sessionId, cancellationToken);
+
     public Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken) => admin.DeleteSessionsAsync(identityId, cancellationToken);
 
     public async Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) =>

@@ -23,6 +23,7 @@ internal static partial class KratosCourierEndpoint
         app.MapPost(paths.KratosCourier, HandleAsync)
             .AllowAnonymous()
             .DisableAntiforgery()
+            .RequireRateLimiting(RateLimiting.RateLimitingExtensions.CourierPolicy)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes));
 
     private static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<string>, StatusCodeHttpResult>> HandleAsync(

@@ -14,33 +14,29 @@ internal static class RateLimitingExtensions
     /// <summary>Per client IP, on the POSTs of the sign-in pages (GETs are free: they change nothing).</summary>
     public const string SignInPolicy = "gateway-sign-in";
 
+    /// <summary>Per client IP, on the embedded authority's admin endpoint.</summary>
+    public const string AdminPolicy = "gateway-admin";
+
+    /// <summary>Per client IP, on the Kratos courier webhook.</summary>
+    public const string CourierPolicy = "gateway-courier";
+
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
     {
+        services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.SectionName);
         services.AddSingleton<SignInLimits>();
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests; // the default is 503
             limiter.AddPolicy(SignInPolicy, context =>
-            {
-                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
-                {
-                    return RateLimitPartition.GetNoLimiter("reads");
-                }
+                HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                    ? RateLimitPartition.GetNoLimiter("reads")
+                    : PerClient(context, "gw:limit:ip:", context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute));
 
-                var perMinute = context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute;
-                var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                if (context.RequestServices.GetService<IConnectionMultiplexer>() is { } redis)
-                {
-                    var key = context.RequestServices.GetRequiredService<State.RedisKeys>().For("gw:limit:ip:") + ip;
-                    return RedisRateLimitPartition.GetFixedWindowRateLimiter(key, _ => new RedisFixedWindowRateLimiterOptions
-                    {
-                        ConnectionMultiplexerFactory = () => redis, PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1),
-                    });
-                }
-
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    ip, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
-            });
+            // Every call counts, a wrong key or secret too: the limiter runs before the endpoint checks it.
+            limiter.AddPolicy(AdminPolicy, context =>
+                PerClient(context, "gw:limit:admin:", context.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.AdminRequestsPerIpPerMinute));
+            limiter.AddPolicy(CourierPolicy, context =>
+                PerClient(context, "gw:limit:courier:", context.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.CourierRequestsPerIpPerMinute));
             limiter.OnRejected = (context, _) =>
             {
                 var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
@@ -49,6 +45,27 @@ internal static class RateLimitingExtensions
             };
         });
         return services;
+    }
+
+    /// <summary>
+    /// A fixed window per client (<see cref="ClientAddress"/>) and minute: in memory, or in Redis so that N instances do
+    /// not multiply the limit. Each policy has a key space of its own, so one endpoint's traffic never spends another's budget.
+    /// </summary>
+    private static RateLimitPartition<string> PerClient(HttpContext context, string name, int perMinute)
+    {
+        var prefixLength = context.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Ipv6PrefixLength;
+        var client = ClientAddress.Key(context.Connection.RemoteIpAddress, prefixLength);
+        if (context.RequestServices.GetService<IConnectionMultiplexer>() is { } redis)
+        {
+            var key = context.RequestServices.GetRequiredService<State.RedisKeys>().For(name) + client;
+            return RedisRateLimitPartition.GetFixedWindowRateLimiter(key, _ => new RedisFixedWindowRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis, PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1),
+            });
+        }
+
+        return RateLimitPartition.GetFixedWindowLimiter(
+            name + client, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
     }
 
     /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>

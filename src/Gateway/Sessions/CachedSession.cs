@@ -17,7 +17,8 @@ internal sealed record CachedSession(
     string? IdentityId,
     string? Email,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset CacheUntil)
+    DateTimeOffset CacheUntil,
+    DateTimeOffset CheckedAt = default)
 {
     public bool IsSession => IdentityId is not null;
 
@@ -26,6 +27,19 @@ internal sealed record CachedSession(
 
     /// <summary>Kratos' own rule: active and not past <c>expires_at</c>, checked again on every cache hit.</summary>
     public bool IsValid(DateTimeOffset now) => IsSession && now < ExpiresAt;
+
+    // When this process last made sure no "end every session" came for the identity since the authority answered
+    // (SessionValidator.ForgetIdentityAsync). Per process and never serialized: a copy read from the shared cache
+    // starts unconfirmed. Replaced whole, so racing requests at worst confirm twice.
+    private Confirmation? confirmed;
+
+    private sealed record Confirmation(long Revocations, DateTimeOffset Until);
+
+    /// <summary>True while the last confirmation holds: no revoke heard of since, and not older than its bound.</summary>
+    public bool IsConfirmed(long revocations, DateTimeOffset now) =>
+        confirmed is { } c && c.Revocations == revocations && now < c.Until;
+
+    public void Confirm(long revocations, DateTimeOffset until) => confirmed = new Confirmation(revocations, until);
 
     private SessionPrincipal? principal;
     private AuthenticationTicket? ticket;

@@ -23,6 +23,12 @@ internal interface ISessionAuthority
     /// <summary>Ends one session; an unknown or already ended one counts as done.</summary>
     Task SignOutAsync(string sessionToken, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ends one session by its id, for a credential the gateway cannot log out with (Kratos' browser cookie: admin
+    /// disableSession). An unknown or already ended one counts as done.
+    /// </summary>
+    Task EndSessionAsync(string sessionId, CancellationToken cancellationToken);
+
     /// <summary>Ends every session of an identity, on every device.</summary>
     Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken);
 

@@ -17,6 +17,9 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
     /// <summary>Over https the <c>__Host-</c> prefix makes browsers refuse the cookie from subdomains or without Secure.</summary>
     public string Name { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + options.Value.CookieName;
 
+    /// <summary>Whether Kratos' own session cookie counts as a credential (<see cref="SessionOptions.AcceptKratosCookie"/>).</summary>
+    public bool AcceptKratosCookie { get; } = options.Value.AcceptKratosCookie;
+
     public string Protect(string sessionToken) => protector.Protect(sessionToken);
 
     public string? Unprotect(string cookieValue)
@@ -36,4 +39,11 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
 
     public void Delete(HttpResponse response) =>
         response.Cookies.Delete(Name, GatewayCookies.Options(Secure));
+
+    /// <summary>
+    /// Clears Kratos' own session cookie on the gateway's host, so one planted there cannot sign the browser in again
+    /// after sign-out. (A copy set with a Domain attribute by Kratos' host is Kratos' to clear.)
+    /// </summary>
+    public static void DeleteKratosCookie(HttpResponse response, bool secure) =>
+        response.Cookies.Delete(Kratos.KratosClient.SessionCookieName, GatewayCookies.Options(secure));
 }

@@ -94,7 +94,16 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
         ConnectionMemo.Recall(memo, TokenMemo, token, (token, maxLength),
             static s => Keyed(Bounded(CredentialKind.SessionToken, s.token, s.maxLength)));
 
-    /// <summary>The gateway's cookie if it decrypts, else Kratos' own cookie.</summary>
+    /// <summary>
+    /// Kratos' own session cookie, when <see cref="SessionOptions.AcceptKratosCookie"/> lets it count. The setting is
+    /// fixed at start, so a connection's memo of a Cookie header stays right.
+    /// </summary>
+    public static SessionCredential? FromKratosCookie(HttpRequest request, SessionCookie cookie, int maxLength = int.MaxValue) =>
+        cookie.AcceptKratosCookie && request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0
+            ? Bounded(CredentialKind.KratosCookie, kratosCookie, maxLength)
+            : null;
+
+    /// <summary>The gateway's cookie if it decrypts, else Kratos' own cookie if accepted.</summary>
     private static SessionCredential? FromCookies(HttpRequest request, SessionCookie cookie, int maxLength)
     {
         if (FromGatewayCookie(request, cookie, maxLength * 4) is { } own)
@@ -102,9 +111,7 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             return Bounded(own.Kind, own.Value, maxLength);
         }
 
-        return request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0
-            ? Bounded(CredentialKind.KratosCookie, kratosCookie, maxLength)
-            : null;
+        return FromKratosCookie(request, cookie, maxLength);
     }
 
     private static SessionCredential? Keyed(SessionCredential? credential) =>

@@ -26,6 +26,13 @@ internal sealed class SessionOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Sessions:LocalCacheTtl must be between 0 and 1 minute.")]
     public TimeSpan LocalCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Also accept Kratos' own <c>ory_kratos_session</c> cookie, for apps whose users sign in through a Kratos UI. Off by
+    /// default: that cookie has no <c>__Host-</c> prefix, so a sibling subdomain or a plain-http page on the parent
+    /// domain can plant one and sign a victim's browser in as someone else.
+    /// </summary>
+    public bool AcceptKratosCookie { get; set; }
+
     /// <summary>Credentials longer than this are refused without asking Kratos.</summary>
     [Range(64, 16384)]
     public int MaxCredentialLength { get; set; } = 4096;

@@ -27,9 +27,16 @@ internal sealed partial class SessionValidator(
     TimeProvider time,
     IOptions<SessionOptions> options,
     IServiceProvider services,
+    State.IStateStore store,
     ILogger<SessionValidator> logger)
 {
+    /// <summary>How far instances' clocks may disagree: answers this close to a revoke are asked again to be safe.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(5);
+
     private readonly SessionOptions options = options.Value;
+
+    // How many identities this instance has seen revoked: a change sends every cached answer to be confirmed again.
+    private long revocations;
 
     // Only a cache shared between instances (not the in-process one ASP.NET may register) needs a short local level.
     private readonly bool shared = services.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()
@@ -47,8 +54,21 @@ internal sealed partial class SessionValidator(
                 await cache.RemoveAsync(key, cancellationToken);
                 entry = await GetAsync(key, credential, cancellationToken);
             }
+
+            var seen = Volatile.Read(ref revocations);
+            var now = time.GetUtcNow();
+            if (entry.IsSession && !entry.IsConfirmed(seen, now))
+            {
+                if (await RevokedSinceAsync(entry, cancellationToken))
+                {
+                    await cache.RemoveAsync(key, cancellationToken);
+                    entry = await GetAsync(key, credential, cancellationToken);
+                }
+
+                entry.Confirm(seen, ConfirmedUntil(now));
+            }
         }
-        catch (SessionAuthorityUnavailableException)
+        catch (Exception e) when (e is SessionAuthorityUnavailableException or State.StateUnavailableException)
         {
             return new SessionCheck(SessionStatus.Unavailable, null);
         }
@@ -56,6 +76,20 @@ internal sealed partial class SessionValidator(
         return entry.IsValid(time.GetUtcNow())
             ? new SessionCheck(SessionStatus.Valid, entry)
             : new SessionCheck(SessionStatus.Invalid, null);
+    }
+
+    /// <summary>
+    /// After every session of an identity was ended: answers cached before now stop counting, on this instance at once
+    /// and on the others (which share the store) within <see cref="SessionOptions.LocalCacheTtl"/>. The cache is keyed
+    /// by credential, so the identity's entries cannot be found; instead a stamp says when it was revoked, and each
+    /// cached answer is confirmed against it before use: at once here, and once per local bound elsewhere.
+    /// </summary>
+    public async ValueTask ForgetIdentityAsync(string identityId, CancellationToken cancellationToken)
+    {
+        // Outlives every answer cached before it (the longest any is trusted is CacheTtl).
+        var stamp = BitConverter.GetBytes(time.GetUtcNow().UtcTicks);
+        await store.SetAsync(RevokedKey(identityId), stamp, options.CacheTtl + ClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
+        Interlocked.Increment(ref revocations);
     }
 
     /// <summary>Forgets a credential at once, e.g. on sign-out.</summary>
@@ -82,8 +116,20 @@ internal sealed partial class SessionValidator(
         return new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = local };
     }
 
+    /// <summary>True when the identity was revoked after (or too near to tell) the authority gave this answer.</summary>
+    private async ValueTask<bool> RevokedSinceAsync(CachedSession entry, CancellationToken cancellationToken) =>
+        await store.GetAsync(RevokedKey(entry.IdentityId!), cancellationToken) is { Length: sizeof(long) } stamp
+        && new DateTimeOffset(BitConverter.ToInt64(stamp), TimeSpan.Zero) + ClockSkew >= entry.CheckedAt;
+
+    // Alone, an instance hears of every revoke itself; sharing a cache, it looks again once per local bound.
+    private DateTimeOffset ConfirmedUntil(DateTimeOffset now) => shared ? now + options.LocalCacheTtl : DateTimeOffset.MaxValue;
+
+    private static string RevokedKey(string identityId) => "gw:session:revoked:" + identityId;
+
     private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
+        // Read before asking: a revoke that lands while the authority answers makes the answer be confirmed again.
+        var seen = Volatile.Read(ref revocations);
         var answer = await authority.LookupAsync(credential, cancellationToken);
         var now = time.GetUtcNow();
         if (answer.Session is not { } session || session.ExpiresAt <= now)
@@ -93,7 +139,9 @@ internal sealed partial class SessionValidator(
         }
 
         var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), session.ExpiresAt - now);
-        return new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor);
+        var entry = new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor, now);
+        entry.Confirm(seen, ConfirmedUntil(now)); // the authority's own answer needs no confirming
+        return entry;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is { } value && value < a ? value : a;

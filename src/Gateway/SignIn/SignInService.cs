@@ -269,16 +269,25 @@ internal sealed partial class SignInService(
     public async Task<SignInAnswer> SignOutAsync(HttpContext context, bool everywhere)
     {
         var cancellationToken = context.RequestAborted;
-        var credential = SessionCredential.FromGatewayCookie(context.Request, sessionCookie);
+        var credential = SessionCredential.FromGatewayCookie(context.Request, sessionCookie)
+            ?? SessionCredential.FromKratosCookie(context.Request, sessionCookie);
         try
         {
             if (everywhere && context.User.FindFirst(GatewayClaims.IdentityId)?.Value is { } identityId)
             {
                 await authority.SignOutEverywhereAsync(identityId, cancellationToken);
+                await sessions.ForgetIdentityAsync(identityId, cancellationToken);
             }
-            else if (credential is { } own)
+            else if (credential is { Kind: CredentialKind.SessionToken } own)
             {
                 await authority.SignOutAsync(own.Value, cancellationToken);
+            }
+            else if (credential is { Kind: CredentialKind.KratosCookie } kratosCookie
+                && await sessions.ValidateAsync(kratosCookie, cancellationToken) is { Status: SessionStatus.Valid, Session.SessionId: { Length: > 0 } sessionId })
+            {
+                // Kratos' cookie has no logout the gateway can call with it; its session is ended by id, so a copy of
+                // the cookie (say, one an attacker planted and kept) opens nothing afterwards.
+                await authority.EndSessionAsync(sessionId, cancellationToken);
             }
         }
         catch (SessionAuthorityUnavailableException)
@@ -293,6 +302,12 @@ internal sealed partial class SignInService(
             if (context.Request.Cookies.ContainsKey(binding.Name))
             {
                 binding.Delete(context.Response);
+            }
+
+            // Kratos' own cookie too, accepted or not: one planted by a neighbour must not outlive sign-out.
+            if (context.Request.Cookies.ContainsKey(Kratos.KratosClient.SessionCookieName))
+            {
+                SessionCookie.DeleteKratosCookie(context.Response, sessionCookie.Secure);
             }
         }
 

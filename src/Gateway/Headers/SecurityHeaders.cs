@@ -1,0 +1,64 @@
+using Gateway.Errors;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Headers;
+
+/// <summary>
+/// Browser protections on every answer the gateway writes itself: its pages, error pages, ProblemDetails, the gate's
+/// refusals, health and JSON endpoints. The pages run no script and load nothing from elsewhere, so the policy
+/// allows nothing but the pages' own stylesheet (by hash), posting forms to the gateway, and no framing. Answers the
+/// apps give pass untouched: their pages are theirs to protect.
+/// <para>
+/// Stands right after the proxy's fast lane, so admitted proxied requests never pay for it. The headers are added as the
+/// answer starts, after the error pages have re-executed and after the exception handler cleared the headers.
+/// </para>
+/// </summary>
+internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOptions> gateway)
+{
+    public static readonly string ContentSecurityPolicy =
+        $"default-src 'none'; style-src {Pages.PageStyle.Source}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>Powerful features the pages never use, denied to them and to anything that might get in.</summary>
+    public const string PermissionsPolicy =
+        "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), "
+        + "microphone=(), midi=(), payment=(), serial=(), usb=()";
+
+    // Over https only: a browser ignores it on http anyway, and ops on an http origin may not have TLS to force.
+    private readonly string? strictTransportSecurity = gateway.IsHttpsOrigin() ? "max-age=31536000" : null;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        context.Response.OnStarting(static state =>
+        {
+            var (self, context) = ((SecurityHeaders, HttpContext))state;
+            self.Apply(context);
+            return Task.CompletedTask;
+        }, (this, context));
+        return next(context);
+    }
+
+    private void Apply(HttpContext context)
+    {
+        // A proxied answer is the app's, unless the proxy failed and the error page speaks instead.
+        if (context.Features.Get<IReverseProxyFeature>() is not null && !GatewayError.IsReExecuted(context))
+        {
+            return;
+        }
+
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+
+        // Link pages carry their token in the URL: nothing leaves with a click.
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Permissions-Policy"] = PermissionsPolicy;
+
+        // For browsers without frame-ancestors; replaces antiforgery's SAMEORIGIN, which came only with a new token.
+        headers.XFrameOptions = "DENY";
+        if (strictTransportSecurity is not null)
+        {
+            headers.StrictTransportSecurity = strictTransportSecurity;
+        }
+    }
+}
