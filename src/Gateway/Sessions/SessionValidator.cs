@@ -51,18 +51,16 @@ internal sealed partial class SessionValidator(
             entry = await GetAsync(key, credential, cancellationToken);
             if (!entry.IsFresh(time.GetUtcNow()))
             {
-                await cache.RemoveAsync(key, cancellationToken);
-                entry = await GetAsync(key, credential, cancellationToken);
+                entry = await RefreshAsync(key, credential, cancellationToken);
             }
 
             var seen = Volatile.Read(ref revocations);
             var now = time.GetUtcNow();
             if (entry.IsSession && !entry.IsConfirmed(seen, now))
             {
-                if (await RevokedSinceAsync(entry, cancellationToken))
+                if (await MayBeRevokedAsync(entry, cancellationToken))
                 {
-                    await cache.RemoveAsync(key, cancellationToken);
-                    entry = await GetAsync(key, credential, cancellationToken);
+                    entry = await RefreshAsync(key, credential, cancellationToken);
                 }
 
                 entry.Confirm(seen, ConfirmedUntil(now));
@@ -96,6 +94,24 @@ internal sealed partial class SessionValidator(
     public ValueTask ForgetAsync(SessionCredential credential, CancellationToken cancellationToken) =>
         cache.RemoveAsync(credential.CacheKey, cancellationToken);
 
+    /// <summary>
+    /// The authority's answer now, past whatever is cached. When the shared cache cannot drop its entry (Redis down),
+    /// the authority is asked directly: nothing cached is believed, and Kratos still vouches for its own sessions.
+    /// </summary>
+    private async ValueTask<CachedSession> RefreshAsync(string key, SessionCredential credential, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cache.RemoveAsync(key, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return await AskAuthorityAsync(credential, cancellationToken);
+        }
+
+        return await GetAsync(key, credential, cancellationToken);
+    }
+
     private ValueTask<CachedSession> GetAsync(string key, SessionCredential credential, CancellationToken cancellationToken)
     {
         entryOptions ??= EntryOptions();
@@ -116,10 +132,23 @@ internal sealed partial class SessionValidator(
         return new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = local };
     }
 
-    /// <summary>True when the identity was revoked after (or too near to tell) the authority gave this answer.</summary>
-    private async ValueTask<bool> RevokedSinceAsync(CachedSession entry, CancellationToken cancellationToken) =>
-        await store.GetAsync(RevokedKey(entry.IdentityId!), cancellationToken) is { Length: sizeof(long) } stamp
-        && new DateTimeOffset(BitConverter.ToInt64(stamp), TimeSpan.Zero) + ClockSkew >= entry.CheckedAt;
+    /// <summary>
+    /// True when the identity was revoked after (or too near to tell) the authority gave this answer, or when the
+    /// store cannot say: then the authority is asked again. Kratos knows its own sessions without the store, so its
+    /// users keep working through a Redis outage; the embedded authority lives in the store and fails closed.
+    /// </summary>
+    private async ValueTask<bool> MayBeRevokedAsync(CachedSession entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.GetAsync(RevokedKey(entry.IdentityId!), cancellationToken) is { Length: sizeof(long) } stamp
+                && new DateTimeOffset(BitConverter.ToInt64(stamp), TimeSpan.Zero) + ClockSkew >= entry.CheckedAt;
+        }
+        catch (State.StateUnavailableException)
+        {
+            return true;
+        }
+    }
 
     // Alone, an instance hears of every revoke itself; sharing a cache, it looks again once per local bound.
     private DateTimeOffset ConfirmedUntil(DateTimeOffset now) => shared ? now + options.LocalCacheTtl : DateTimeOffset.MaxValue;
