@@ -63,6 +63,39 @@ public sealed partial class RunCommandTests
         Assert.DoesNotContain("Unhandled exception", gateway.Output);
     }
 
+    /// <summary>
+    /// Bad settings in several places stop the start with exit code 1 and one message naming every problem once:
+    /// ops fix them all in one go, and the log holds no stack trace to read past.
+    /// </summary>
+    [Fact]
+    public async Task BadSettingsStopTheStartWithOneMessageNamingEveryProblemOnce()
+    {
+        using var gateway = StartGateway(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+            ["Gateway__PublicOrigin"] = "ftp://gateway.example.com",
+            ["SignIn__EmailRequestsPerWindow"] = "0",
+            ["ReverseProxy__Routes__app__Metadata__Gateway.Access"] = "Pubic",
+        });
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await gateway.Process.WaitForExitAsync(timeout.Token);
+        gateway.Process.WaitForExit(); // the output's last lines
+
+        var output = gateway.Output;
+        Assert.True(gateway.Process.ExitCode == 1, $"exit code {gateway.Process.ExitCode}:\n{output}");
+        Assert.Equal(1, Occurrences(output, "Gateway:PublicOrigin must be an absolute http(s) origin"));
+        Assert.Equal(1, Occurrences(output, "EmailRequestsPerWindow must be between 1 and 1000"));
+        Assert.Equal(1, Occurrences(output, "Gateway.Access is 'Pubic'"));
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    private static int Occurrences(string text, string part) =>
+        (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
     private static FormUrlEncodedContent Form(string page, params (string Name, string Value)[] fields)
     {
         var token = TestBrowser.AntiforgeryToken(page);

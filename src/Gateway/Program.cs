@@ -42,6 +42,7 @@ builder.Services.AddGatewayPages(paths);
 builder.Services.AddSampleApp();
 
 var app = builder.Build();
+var start = await GatewayStart.CheckAsync(app);
 app.UseTrustedProxies();
 app.UseProxyFastLane();
 app.UseGatewayErrors(paths);
@@ -62,8 +63,8 @@ else
 }
 
 app.MapGatewayHealth(paths);
-app.MapGatewayProxy();
-app.Run();
+start.Check(() => app.MapGatewayProxy());
+return await start.RunAsync();
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;
