@@ -120,6 +120,45 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             configure?.Invoke(s);
         }, kestrel, captureLogs, services);
 
+    /// <summary>
+    /// WebApplicationFactory keeps every client it creates in a plain list to dispose them with the app, and tests
+    /// create clients from parallel workers: unguarded, parallel adds lose clients (never disposed) or leave a null
+    /// that makes the factory's DisposeAsync throw NullReferenceException. Every way to create one goes through here.
+    /// </summary>
+    private readonly Lock clientsLock = new();
+
+    public new HttpClient CreateClient()
+    {
+        lock (clientsLock)
+        {
+            return base.CreateClient();
+        }
+    }
+
+    public new HttpClient CreateClient(WebApplicationFactoryClientOptions options)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateClient(options);
+        }
+    }
+
+    public new HttpClient CreateDefaultClient(params DelegatingHandler[] handlers)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateDefaultClient(handlers);
+        }
+    }
+
+    public new HttpClient CreateDefaultClient(Uri baseAddress, params DelegatingHandler[] handlers)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateDefaultClient(baseAddress, handlers);
+        }
+    }
+
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 
