@@ -74,6 +74,18 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     internal MailOutbox Outbox => Services.GetRequiredService<MailOutbox>();
 
     /// <summary>
+    /// Completes once the gateway's background work is done: sign-ins started, Kratos' courier deliveries made, mail
+    /// sent or given up. Tests wait on it before asserting that something did not happen, instead of sleeping.
+    /// </summary>
+    public async Task WhenBackgroundIdleAsync()
+    {
+        var timeout = TimeSpan.FromSeconds(20);
+        await Services.GetRequiredService<Gateway.SignIn.SignInQueue>().WhenIdleAsync().WaitAsync(timeout);
+        await Kratos.WhenCourierIdleAsync().WaitAsync(timeout);
+        await Outbox.WhenIdleAsync().WaitAsync(timeout);
+    }
+
+    /// <summary>
     /// Starts the gateway in-process. With <paramref name="kestrel"/> it listens on a real loopback port, for tests
     /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
     /// </summary>
