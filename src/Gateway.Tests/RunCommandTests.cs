@@ -93,6 +93,47 @@ public sealed partial class RunCommandTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    /// <summary>The Docker image's HEALTHCHECK: the gateway binary itself probes a URL, exit 0 when it answers 2xx.</summary>
+    [Fact]
+    public async Task TheHealthProbeExitsZeroWhileTheGatewayAnswersAndOneOnceItIsGone()
+    {
+        var origin = $"http://127.0.0.1:{FreePort()}";
+        var live = origin + "/_gateway/health/live";
+        using var gateway = StartGateway(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = origin,
+            ["Gateway__PublicOrigin"] = origin,
+            ["Sample__Url"] = "",
+        });
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(origin), Timeout = TimeSpan.FromSeconds(20) };
+            await WaitUntilLiveAsync(client, gateway.Process);
+
+            Assert.Equal(0, await ProbeAsync(live));
+            Assert.Equal(1, await ProbeAsync(origin + "/_gateway/no-such-page"));
+        }
+        finally
+        {
+            gateway.Stop();
+        }
+
+        Assert.Equal(1, await ProbeAsync(live));
+    }
+
+    private static async Task<int> ProbeAsync(string url)
+    {
+        using var probe = StartGateway([], HealthProbeArgument, url);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await probe.Process.WaitForExitAsync(timeout.Token);
+        probe.Process.WaitForExit();
+        return probe.Process.ExitCode;
+    }
+
+    private const string HealthProbeArgument = "--health-probe";
+
     private static int Occurrences(string text, string part) =>
         (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
@@ -153,7 +194,7 @@ public sealed partial class RunCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static RunningGateway StartGateway(Dictionary<string, string> environment)
+    private static RunningGateway StartGateway(Dictionary<string, string> environment, params string[] arguments)
     {
         // The gateway as built next to these tests (same configuration), run from its own folder with its ./config.
         var root = AppContext.BaseDirectory;
@@ -164,7 +205,7 @@ public sealed partial class RunCommandTests
 
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var folder = Path.Combine(root, "src", "Gateway", "bin", configuration, "net10.0");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", "Gateway.dll")
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", ["Gateway.dll", .. arguments])
         {
             WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };

@@ -14,6 +14,11 @@ using Gateway.SignIn;
 using Gateway.State;
 using Gateway.TrustedProxies;
 
+if (args is [HealthProbe.Argument, var probed])
+{
+    return await HealthProbe.RunAsync(probed);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var paths = builder.AddGatewayCore();
 
