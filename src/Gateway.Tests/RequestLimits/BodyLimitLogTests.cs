@@ -67,6 +67,23 @@ public sealed class BodyLimitLogTests
         Assert.Contains("413", line.Message);
     }
 
+    /// <summary>Only the body-too-large report is taken from YARP's log: an app that cannot be reached is still its Warning.</summary>
+    [Fact]
+    public async Task YarpsOtherForwardingErrorsStillReachTheLog()
+    {
+        await using var app = await GatewayApp.StartEmbeddedAsync(s =>
+        {
+            s["Logging:LogLevel:Yarp"] = "Warning";
+            s["ReverseProxy:Clusters:app:Destinations:one:Address"] = "http://127.0.0.1:9/";
+        }, captureLogs: true, kestrel: true);
+
+        var answer = await RawHttp.SendAsync(app.Port, "/public/page", ["Accept: text/html"]);
+
+        Assert.Equal(502, answer.Status);
+        Assert.Contains(app.Services.GetFakeLogCollector().GetSnapshot(),
+            r => r.Category == "Yarp.ReverseProxy.Forwarder.HttpForwarder" && r.Level == LogLevel.Warning && r.Exception is not null);
+    }
+
     private static string Chunked(string body)
     {
         var text = new StringBuilder();
