@@ -10,6 +10,7 @@ namespace Gateway.Tests;
 /// (minus what .dockerignore leaves out) into an empty folder, and its RUN lines run there with the local SDK and
 /// package cache. A file the build needs but the Dockerfile forgets to copy fails the publish, as it would in Docker.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class DockerfileTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -1,6 +1,7 @@
 namespace Gateway.Tests;
 
 /// <summary>The test host itself: what many tests lean on without saying so.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class GatewayAppTests
 {
     /// <summary>
