@@ -67,6 +67,20 @@ public sealed class BodyLimitLogTests
         Assert.Contains("413", line.Message);
     }
 
+    /// <summary>A gateway form of unknown length is read before the page sees it: a malformed one is still a 400, not a 500.</summary>
+    [Fact]
+    public async Task AMalformedChunkedFormGetsA400()
+    {
+        await using var app = await GatewayApp.StartEmbeddedAsync(kestrel: true, captureLogs: true);
+
+        var answer = await RawHttp.SendAsync(app.Port, "/_gateway/sign-in",
+            ["Content-Type: application/x-www-form-urlencoded", "Transfer-Encoding: chunked", "Accept: text/html"], "POST", "zz\r\nemail=a\r\n0\r\n\r\n");
+
+        Assert.Equal(400, answer.Status);
+        Assert.DoesNotContain("Something went wrong", answer.Body);
+        Assert.DoesNotContain(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
+    }
+
     /// <summary>Only the body-too-large report is taken from YARP's log: an app that cannot be reached is still its Warning.</summary>
     [Fact]
     public async Task YarpsOtherForwardingErrorsStillReachTheLog()

@@ -104,15 +104,29 @@ internal static class RequestLimitsExtensions
         {
             await context.Request.ReadFormAsync(context.RequestAborted);
         }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (OversizedBodies.IsTooLarge(e))
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
         {
+            // Over the limit (413), or not valid HTTP (a malformed chunk: 400): the client's mistake, answered here.
             context.Response.Headers.Connection = "close";
-            Refuse(context, logger);
+            if (OversizedBodies.IsTooLarge(e))
+            {
+                Refuse(context, logger);
+            }
+            else
+            {
+                var error = GatewayError.Default(e.StatusCode);
+                GatewayError.Set(context, e.StatusCode, error.Title, error.Detail);
+            }
+
             return;
         }
         catch (InvalidDataException)
         {
             // Too many fields or too long a value: the page answers 400, as it does for a form of declared length.
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away mid-body: nobody to answer
         }
 
         await next(context);
