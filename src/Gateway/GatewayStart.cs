@@ -32,11 +32,17 @@ internal sealed partial class GatewayStart
     }
 
     /// <summary>Runs a startup step whose configuration problems (options, routes) join the list instead of ending the run.</summary>
-    public void Check(Action step) => CheckAsync(() =>
+    public void Check(Action step)
     {
-        step();
-        return Task.CompletedTask;
-    }).GetAwaiter().GetResult();
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (IsConfigurationProblem(e))
+        {
+            Collect(e);
+        }
+    }
 
     private async Task CheckAsync(Func<Task> step)
     {
@@ -46,10 +52,15 @@ internal sealed partial class GatewayStart
         }
         catch (Exception e) when (IsConfigurationProblem(e))
         {
-            foreach (var problem in e is AggregateException all ? all.InnerExceptions : [e])
-            {
-                Add(problem is OptionsValidationException failed ? failed.Failures : [problem.Message]);
-            }
+            Collect(e);
+        }
+    }
+
+    private void Collect(Exception e)
+    {
+        foreach (var problem in e is AggregateException all ? all.InnerExceptions : [e])
+        {
+            Add(problem is OptionsValidationException failed ? failed.Failures : [problem.Message]);
         }
     }
 
