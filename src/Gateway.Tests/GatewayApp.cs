@@ -74,6 +74,18 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     internal MailOutbox Outbox => Services.GetRequiredService<MailOutbox>();
 
     /// <summary>
+    /// Completes once the gateway's background work is done: sign-ins started, Kratos' courier deliveries made, mail
+    /// sent or given up. Tests wait on it before asserting that something did not happen, instead of sleeping.
+    /// </summary>
+    public async Task WhenBackgroundIdleAsync()
+    {
+        var timeout = TimeSpan.FromSeconds(20);
+        await Services.GetRequiredService<Gateway.SignIn.SignInQueue>().WhenIdleAsync().WaitAsync(timeout);
+        await Kratos.WhenCourierIdleAsync().WaitAsync(timeout);
+        await Outbox.WhenIdleAsync().WaitAsync(timeout);
+    }
+
+    /// <summary>
     /// Starts the gateway in-process. With <paramref name="kestrel"/> it listens on a real loopback port, for tests
     /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
     /// </summary>
@@ -119,6 +131,45 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 
             configure?.Invoke(s);
         }, kestrel, captureLogs, services);
+
+    /// <summary>
+    /// WebApplicationFactory keeps every client it creates in a plain list to dispose them with the app, and tests
+    /// create clients from parallel workers: unguarded, parallel adds lose clients (never disposed) or leave a null
+    /// that makes the factory's DisposeAsync throw NullReferenceException. Every way to create one goes through here.
+    /// </summary>
+    private readonly Lock clientsLock = new();
+
+    public new HttpClient CreateClient()
+    {
+        lock (clientsLock)
+        {
+            return base.CreateClient();
+        }
+    }
+
+    public new HttpClient CreateClient(WebApplicationFactoryClientOptions options)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateClient(options);
+        }
+    }
+
+    public new HttpClient CreateDefaultClient(params DelegatingHandler[] handlers)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateDefaultClient(handlers);
+        }
+    }
+
+    public new HttpClient CreateDefaultClient(Uri baseAddress, params DelegatingHandler[] handlers)
+    {
+        lock (clientsLock)
+        {
+            return base.CreateDefaultClient(baseAddress, handlers);
+        }
+    }
 
     /// <summary>A client that shows redirects instead of following them; it keeps cookies like a browser.</summary>
     public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });

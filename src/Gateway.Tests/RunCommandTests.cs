@@ -63,6 +63,80 @@ public sealed partial class RunCommandTests
         Assert.DoesNotContain("Unhandled exception", gateway.Output);
     }
 
+    /// <summary>
+    /// Bad settings in several places stop the start with exit code 1 and one message naming every problem once:
+    /// ops fix them all in one go, and the log holds no stack trace to read past.
+    /// </summary>
+    [Fact]
+    public async Task BadSettingsStopTheStartWithOneMessageNamingEveryProblemOnce()
+    {
+        using var gateway = StartGateway(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+            ["Gateway__PublicOrigin"] = "ftp://gateway.example.com",
+            ["SignIn__EmailRequestsPerWindow"] = "0",
+            ["ReverseProxy__Routes__app__Metadata__Gateway.Access"] = "Pubic",
+        });
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await gateway.Process.WaitForExitAsync(timeout.Token);
+        gateway.Process.WaitForExit(); // the output's last lines
+
+        var output = gateway.Output;
+        Assert.True(gateway.Process.ExitCode == 1, $"exit code {gateway.Process.ExitCode}:\n{output}");
+        Assert.Equal(1, Occurrences(output, "Gateway:PublicOrigin must be an absolute http(s) origin"));
+        Assert.Equal(1, Occurrences(output, "EmailRequestsPerWindow must be between 1 and 1000"));
+        Assert.Equal(1, Occurrences(output, "Gateway.Access is 'Pubic'"));
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>The Docker image's HEALTHCHECK: the gateway binary itself probes a URL, exit 0 when it answers 2xx.</summary>
+    [Fact]
+    public async Task TheHealthProbeExitsZeroWhileTheGatewayAnswersAndOneOnceItIsGone()
+    {
+        var origin = $"http://127.0.0.1:{FreePort()}";
+        var live = origin + "/_gateway/health/live";
+        using var gateway = StartGateway(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = origin,
+            ["Gateway__PublicOrigin"] = origin,
+            ["Sample__Url"] = "",
+        });
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(origin), Timeout = TimeSpan.FromSeconds(20) };
+            await WaitUntilLiveAsync(client, gateway.Process);
+
+            Assert.Equal(0, await ProbeAsync(live));
+            Assert.Equal(1, await ProbeAsync(origin + "/_gateway/no-such-page"));
+        }
+        finally
+        {
+            gateway.Stop();
+        }
+
+        Assert.Equal(1, await ProbeAsync(live));
+    }
+
+    private static async Task<int> ProbeAsync(string url)
+    {
+        using var probe = StartGateway([], HealthProbeArgument, url);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await probe.Process.WaitForExitAsync(timeout.Token);
+        probe.Process.WaitForExit();
+        return probe.Process.ExitCode;
+    }
+
+    private const string HealthProbeArgument = "--health-probe";
+
+    private static int Occurrences(string text, string part) =>
+        (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
     private static FormUrlEncodedContent Form(string page, params (string Name, string Value)[] fields)
     {
         var token = TestBrowser.AntiforgeryToken(page);
@@ -120,7 +194,7 @@ public sealed partial class RunCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static RunningGateway StartGateway(Dictionary<string, string> environment)
+    private static RunningGateway StartGateway(Dictionary<string, string> environment, params string[] arguments)
     {
         // The gateway as built next to these tests (same configuration), run from its own folder with its ./config.
         var root = AppContext.BaseDirectory;
@@ -131,7 +205,7 @@ public sealed partial class RunCommandTests
 
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var folder = Path.Combine(root, "src", "Gateway", "bin", configuration, "net10.0");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", "Gateway.dll")
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", ["Gateway.dll", .. arguments])
         {
             WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };

@@ -14,6 +14,11 @@ using Gateway.SignIn;
 using Gateway.State;
 using Gateway.TrustedProxies;
 
+if (args is [HealthProbe.Argument, var probed])
+{
+    return await HealthProbe.RunAsync(probed);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var paths = builder.AddGatewayCore();
 
@@ -42,6 +47,7 @@ builder.Services.AddGatewayPages(paths);
 builder.Services.AddSampleApp();
 
 var app = builder.Build();
+var start = await GatewayStart.CheckAsync(app);
 app.UseTrustedProxies();
 app.UseProxyFastLane();
 app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
@@ -63,8 +69,8 @@ else
 }
 
 app.MapGatewayHealth(paths);
-app.MapGatewayProxy();
-app.Run();
+start.Check(() => app.MapGatewayProxy());
+return await start.RunAsync();
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -67,7 +67,7 @@ public sealed partial class AccountEnumerationTests
 
             // The owner of a real account might receive a code; let whatever the background does happen first, so
             // the wrong code below meets a finished flow, exactly as it would for a real attacker waiting a moment.
-            await WhenBackgroundIdleAsync(app);
+            await app.WhenBackgroundIdleAsync();
             var code = await browser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = WrongCode(app, address) });
             transcripts.Add(await TranscriptAsync(asked) + await TranscriptAsync(page) + await TranscriptAsync(code));
         }
@@ -124,7 +124,7 @@ public sealed partial class AccountEnumerationTests
         {
             var browser = new TestBrowser(app);
             await browser.RequestLinkAsync(address);
-            await WhenBackgroundIdleAsync(app);
+            await app.WhenBackgroundIdleAsync();
             var wrong = WrongCode(app, address);
             answers[address] = [];
             for (var i = 0; i < 6; i++)
@@ -140,22 +140,6 @@ public sealed partial class AccountEnumerationTests
 
     /// <summary>A code that is not this address' code (so the transcript is about a wrong code for every kind of address).</summary>
     private static string WrongCode(GatewayApp app, string address) => app.Kratos.LastCode(address) == "000000" ? "111111" : "000000";
-
-    private static async Task WhenBackgroundIdleAsync(GatewayApp app)
-    {
-        // The sign-in queue, Kratos' courier and the outbox all drain within a moment in tests.
-        for (var i = 0; i < 50 && app.Outbox.Pending > 0; i++)
-        {
-            await Task.Delay(20, Cancel);
-        }
-
-        await app.Kratos.WhenCourierIdleAsync();
-        await Task.Delay(150, Cancel);
-        for (var i = 0; i < 50 && app.Outbox.Pending > 0; i++)
-        {
-            await Task.Delay(20, Cancel);
-        }
-    }
 
     /// <summary>
     /// The response as bytes a client sees, with only what is random per request replaced: antiforgery tokens,

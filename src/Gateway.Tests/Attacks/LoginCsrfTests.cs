@@ -64,7 +64,7 @@ public sealed class LoginCsrfTests(RelaxedGateway shared) : IClassFixture<Relaxe
                 $"{form} with {how} set or cleared a sign-in cookie");
         }
 
-        await Task.Delay(100, Cancel); // a sign-in that slipped through would reach Kratos from the background by now
+        await app.WhenBackgroundIdleAsync(); // a sign-in that slipped through would have reached Kratos by now
         Assert.Equal((flows, submissions, logouts), (app.Kratos.LoginFlowsCreated, app.Kratos.CodeSubmissions, app.Kratos.LogoutCalls));
         Assert.Equal(HttpStatusCode.OK, (await victim.Browser.GetAsync("/inbox")).StatusCode); // still signed in
         Assert.Contains("Continue as", await (await victim.Browser.GetAsync(victim.Mail.LinkPath)).Content.ReadAsStringAsync(Cancel)); // link unused

@@ -142,7 +142,7 @@ public sealed partial class EmbeddedSignInTests
         var insider = await new TestBrowser(app).RequestLinkAsync("grace@example.com");
 
         await app.MailToAsync("grace@example.com");
-        await Task.Delay(200, Cancel);
+        await app.WhenBackgroundIdleAsync();
 
         Assert.Equal(insider.Headers.Location, outsider.Headers.Location);
         Assert.DoesNotContain(app.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == "eve@elsewhere.example"));

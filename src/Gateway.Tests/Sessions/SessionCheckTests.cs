@@ -90,6 +90,26 @@ public sealed class SessionCheckTests
         Assert.Empty(app.Upstream.Received);
     }
 
+    [Theory]
+    [InlineData("application/grpc")]
+    [InlineData("application/grpc+proto")]
+    [InlineData("application/grpc-web")]
+    [InlineData("application/grpc-web-text+proto")]
+    public async Task GrpcCallWithoutSessionGets401NotRedirect(string contentType)
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/orders.v1.Orders/List")
+        {
+            Content = new ByteArrayContent([0, 0, 0, 0, 0]) { Headers = { { "Content-Type", contentType } } },
+        };
+
+        var response = await app.Browser().SendAsync(request, Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Empty(app.Upstream.Received);
+    }
+
     [Fact]
     public async Task UnknownTokenIsRefusedLikeNoSession()
     {

@@ -219,8 +219,7 @@ public sealed class MagicLinkFlowTests
         Assert.Equal(known.StatusCode, unknown.StatusCode);
         Assert.Equal(known.Headers.Location, unknown.Headers.Location);
         await app.MailToAsync("alice@example.com");
-        await app.Kratos.WhenCourierIdleAsync();
-        await Task.Delay(200, Cancel);
+        await app.WhenBackgroundIdleAsync();
         Assert.DoesNotContain(app.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == email));
         Assert.Null(app.Kratos.FindIdentity(email));
     }
@@ -277,7 +276,7 @@ public sealed class MagicLinkFlowTests
         await app.MailToAsync("alice@example.com");
 
         await app.Kratos.RedeliverLastAsync();
-        await Task.Delay(300, Cancel);
+        await app.WhenBackgroundIdleAsync();
 
         Assert.Single(app.Smtp.Messages);
     }
@@ -307,7 +306,7 @@ public sealed class MagicLinkFlowTests
         var response = await app.Browser().SendAsync(request, Cancel);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        await Task.Delay(200, Cancel);
+        await app.WhenBackgroundIdleAsync();
         Assert.Empty(app.Smtp.Messages);
     }
 

@@ -9,7 +9,7 @@ internal static class RequestKind
     public static bool IsApi(HttpRequest request)
     {
         var headers = request.Headers;
-        if (headers.ContainsKey("X-Requested-With"))
+        if (IsGrpc(request) || headers.ContainsKey("X-Requested-With"))
         {
             return true;
         }
@@ -26,4 +26,11 @@ internal static class RequestKind
         return !accept.Contains("text/html", StringComparison.OrdinalIgnoreCase)
             && accept.Contains("json", StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// gRPC (application/grpc, application/grpc+proto) and gRPC-Web (application/grpc-web, -web-text, with any
+    /// +suffix) clients cannot follow a redirect to a sign-in page; they map 401 to UNAUTHENTICATED.
+    /// </summary>
+    private static bool IsGrpc(HttpRequest request) =>
+        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
 }

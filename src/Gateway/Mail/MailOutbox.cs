@@ -25,12 +25,32 @@ internal sealed partial class MailOutbox(
     private readonly SemaphoreSlim wakeUp = new(0);
     private int held;
 
+    // Enqueues count as work until a claim that started after their write finds the queue empty; deliveries until
+    // they are sent or given up. Only the worker loop touches drained.
+    private readonly BackgroundWork work = new();
+    private long written;
+    private long drained;
+
     /// <summary>Messages this instance holds: claimed and not yet sent or given up.</summary>
     public int Pending => Volatile.Read(ref held);
 
+    /// <summary>Completes once mail enqueued here so far has been sent or given up (or claimed by another instance).</summary>
+    internal Task WhenIdleAsync() => work.WhenIdleAsync();
+
     public async Task EnqueueAsync(OutgoingMail mail, CancellationToken cancellationToken)
     {
-        await store.EnqueueAsync(Queue, JsonSerializer.SerializeToUtf8Bytes(mail, MailJsonContext.Default.OutgoingMail), cancellationToken);
+        work.Begin();
+        try
+        {
+            await store.EnqueueAsync(Queue, JsonSerializer.SerializeToUtf8Bytes(mail, MailJsonContext.Default.OutgoingMail), cancellationToken);
+        }
+        catch
+        {
+            work.End();
+            throw;
+        }
+
+        Interlocked.Increment(ref written);
         wakeUp.Release();
     }
 
@@ -39,9 +59,16 @@ internal sealed partial class MailOutbox(
         while (!stoppingToken.IsCancellationRequested)
         {
             QueuedItem? item;
+            var writtenBefore = Interlocked.Read(ref written);
             try
             {
                 item = await store.ClaimAsync(Queue, consumer, options.Value.ClaimLease, stoppingToken);
+                if (item is null && writtenBefore > drained)
+                {
+                    // Everything written before this claim has been claimed already.
+                    work.End(writtenBefore - drained);
+                    drained = writtenBefore;
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -58,6 +85,7 @@ internal sealed partial class MailOutbox(
             }
 
             Interlocked.Increment(ref held);
+            work.Begin();
             _ = DeliverAsync(item, stoppingToken);
         }
     }
@@ -111,6 +139,7 @@ internal sealed partial class MailOutbox(
         finally
         {
             Interlocked.Decrement(ref held);
+            work.End();
         }
     }
 

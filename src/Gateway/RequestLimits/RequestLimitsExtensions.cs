@@ -44,6 +44,7 @@ internal static class RequestLimitsExtensions
             form.MultipartBodyLengthLimit = GatewayBodyLimit;
             form.MultipartHeadersCountLimit = 8;
         });
+        services.QuietForwarderOnOversizedBodies();
         return services;
     }
 
@@ -51,29 +52,100 @@ internal static class RequestLimitsExtensions
     /// Under the reserved prefix, a body larger than the endpoint's limit (its <see cref="IRequestSizeLimitMetadata"/>,
     /// else <see cref="GatewayBodyLimit"/>) gets the 413 page at once when declared, and fails while read otherwise.
     /// </summary>
-    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app, GatewayPaths paths) => app.Use((context, next) =>
+    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app, GatewayPaths paths)
     {
-        // The error page re-executes under the prefix with the refused request's headers: let it render.
-        if (!paths.IsReserved(context.Request.Path) || context.Features.Get<IStatusCodeReExecuteFeature>() is not null)
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLimitsExtensions));
+        return app.Use((context, next) =>
         {
-            return next(context);
-        }
+            // The error page re-executes under the prefix with the refused request's headers: let it render.
+            if (context.Features.Get<IStatusCodeReExecuteFeature>() is not null)
+            {
+                return next(context);
+            }
 
-        var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? GatewayBodyLimit;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
-        {
-            body.MaxRequestBodySize = limit;
-        }
+            if (!paths.IsReserved(context.Request.Path))
+            {
+                // A forward the fast lane gave up on comes down here on its way to the error page.
+                if (OversizedBodies.RefusedByProxy(context))
+                {
+                    OversizedBodies.Log(logger, context);
+                }
 
-        if (context.Request.ContentLength > limit)
+                return next(context);
+            }
+
+            var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? GatewayBodyLimit;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
+            {
+                body.MaxRequestBodySize = limit;
+            }
+
+            if (context.Request.ContentLength > limit)
+            {
+                // Closing the connection spares Kestrel reading (draining) a body nobody wants.
+                context.Response.Headers.Connection = "close";
+                Refuse(context, logger);
+                return Task.CompletedTask;
+            }
+
+            return context.Request.ContentLength is null && context.Request.HasFormContentType
+                ? ReadFormThenAsync(context, next, logger)
+                : NextThenLogAsync(context, next, logger);
+        });
+    }
+
+    /// <summary>
+    /// A form of unknown length is read here, within its limit, so a body over it gets 413: the pages' antiforgery
+    /// check would read it first and call any failure a bad token (400). Razor Pages reuse the form read here.
+    /// </summary>
+    private static async Task ReadFormThenAsync(HttpContext context, RequestDelegate next, ILogger logger)
+    {
+        try
         {
-            // Closing the connection spares Kestrel reading (draining) a body nobody wants.
+            await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            // Over the limit (413), or not valid HTTP (a malformed chunk: 400): the client's mistake, answered here.
             context.Response.Headers.Connection = "close";
-            GatewayError.Set(context, StatusCodes.Status413PayloadTooLarge, "Request too large",
-                "The request was larger than the gateway accepts. Sign-in forms need only an email address or a code.");
-            return Task.CompletedTask;
+            if (OversizedBodies.IsTooLarge(e))
+            {
+                Refuse(context, logger);
+            }
+            else
+            {
+                var error = GatewayError.Default(e.StatusCode);
+                GatewayError.Set(context, e.StatusCode, error.Title, error.Detail);
+            }
+
+            return;
+        }
+        catch (InvalidDataException)
+        {
+            // Too many fields or too long a value: the page answers 400, as it does for a form of declared length.
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away mid-body: nobody to answer
         }
 
-        return next(context);
-    });
+        await next(context);
+    }
+
+    /// <summary>The gateway's JSON endpoints refuse a body over their limit with 413 themselves (logged at Debug).</summary>
+    private static async Task NextThenLogAsync(HttpContext context, RequestDelegate next, ILogger logger)
+    {
+        await next(context);
+        if (context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge && context.Features.Get<GatewayError>() is null)
+        {
+            OversizedBodies.Log(logger, context);
+        }
+    }
+
+    private static void Refuse(HttpContext context, ILogger logger)
+    {
+        GatewayError.Set(context, StatusCodes.Status413PayloadTooLarge, "Request too large",
+            "The request was larger than the gateway accepts. Sign-in forms need only an email address or a code.");
+        OversizedBodies.Log(logger, context);
+    }
 }

@@ -12,7 +12,19 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
     private const int Parallelism = 8;
     private readonly Channel<PendingSignIn> queue = Channel.CreateUnbounded<PendingSignIn>();
 
-    public void Enqueue(PendingSignIn pending) => queue.Writer.TryWrite(pending);
+    private readonly BackgroundWork work = new();
+
+    public void Enqueue(PendingSignIn pending)
+    {
+        work.Begin();
+        if (!queue.Writer.TryWrite(pending))
+        {
+            work.End();
+        }
+    }
+
+    /// <summary>Completes once every sign-in enqueued so far has been started (or has failed).</summary>
+    internal Task WhenIdleAsync() => work.WhenIdleAsync();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,6 +50,7 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
                 finally
                 {
                     slots.Release();
+                    work.End();
                 }
             }, stoppingToken);
         }
