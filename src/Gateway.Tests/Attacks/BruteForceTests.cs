@@ -105,6 +105,30 @@ public sealed class BruteForceTests
     }
 
     /// <summary>
+    /// Gmail delivers "v.ictim@gmail.com" and "victim@googlemail.com" to victim@gmail.com: they share its email budget,
+    /// and the mail still goes to the address as typed.
+    /// </summary>
+    [Fact]
+    public async Task GmailAliasesShareTheEmailBudgetButMailGoesToTheAddressAsTyped()
+    {
+        await using var app = await GatewayApp.StartEmbeddedAsync(s =>
+        {
+            s["SignIn:EmailRequestsPerWindow"] = "2";
+            s["SignIn:RequestsPerIpPerMinute"] = "1000";
+        });
+
+        var first = await new TestBrowser(app).RequestLinkAsync("v.ictim@gmail.com");
+        var second = await new TestBrowser(app).RequestLinkAsync("victim@googlemail.com");
+        var third = await new TestBrowser(app).RequestLinkAsync("vic.tim+x@gmail.com");
+        var fourth = await new TestBrowser(app).RequestLinkAsync("Victim@GoogleMail.com");
+
+        Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            [first.StatusCode, second.StatusCode, third.StatusCode, fourth.StatusCode]);
+        await MailToAsync(app, "v.ictim@gmail.com");
+        await MailToAsync(app, "victim@googlemail.com");
+    }
+
+    /// <summary>
     /// Headers that name a client IP, which an untrusted client can set to anything: none of them gives it a new
     /// per-IP budget (oauth2-proxy CVE-2026-40575; the usual X-Forwarded-For rotation against rate limiters).
     /// </summary>

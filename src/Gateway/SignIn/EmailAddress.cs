@@ -102,12 +102,22 @@ internal static class EmailAddress
         return true;
     }
 
-    /// <summary>The same mailbox for rate limits: "Ann+1@x" and "ann+2@x" count as one.</summary>
+    /// <summary>
+    /// The same mailbox for rate limits and failure counters: "Ann+1@x" and "ann+2@x" count as one, and so do Gmail's
+    /// aliases ("v.ictim@gmail.com", "victim@googlemail.com"), which Gmail delivers to one inbox. Never an address to send to.
+    /// </summary>
     public static string LimitKey(string normalized)
     {
         var at = normalized.IndexOf('@');
+        if (at < 0)
+        {
+            return normalized;
+        }
+
         var plus = normalized.IndexOf('+');
-        return plus > 0 && plus < at ? normalized[..plus] + normalized[at..] : normalized;
+        var local = plus > 0 && plus < at ? normalized[..plus] : normalized[..at];
+        var domain = normalized[(at + 1)..];
+        return domain is "gmail.com" or "googlemail.com" ? local.Replace(".", "", StringComparison.Ordinal) + "@gmail.com" : local + "@" + domain;
     }
 
     /// <summary>For pages and logs: "a***@example.com". Never shows more than the first character of the local part.</summary>
