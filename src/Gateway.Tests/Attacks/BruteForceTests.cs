@@ -39,7 +39,7 @@ public sealed class BruteForceTests
 
         Assert.Contains("Too many wrong codes", await right.Content.ReadAsStringAsync(Cancel));
         Assert.Equal(HttpStatusCode.Redirect, (await attacker.GetAsync("/inbox")).StatusCode);
-        Assert.True(app.Kratos.CodeSubmissions <= 5, $"{app.Kratos.CodeSubmissions} submissions reached Kratos");
+        Assert.Equal(0, app.Kratos.CodeSubmissions); // wrong codes are checked by the gateway, and the right one came too late
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ internal sealed partial class SignInService(
         var id = BrowserBinding.NewId();
         var secret = BrowserBinding.NewSecret();
         var expiresAt = time.GetUtcNow() + links.Lifetime;
-        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt);
+        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode());
         await SavePendingAsync(pending, context.RequestAborted);
         binding.Append(context.Response, id, secret, expiresAt);
         queue.Enqueue(pending);
@@ -105,7 +105,7 @@ internal sealed partial class SignInService(
         TimeSpan[] limits = [pending.ExpiresAt - now, expiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue, pending.FlowExpiresAt is { } flowEnd ? flowEnd - now : TimeSpan.MaxValue];
         var cap = limits.Min();
         var (token, ticket) = await links.IssueAsync(recipient, code, flowId, pending.ReturnUrl, pending.BindingHash, pending.Id, cap, cancellationToken);
-        await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token) }, cancellationToken);
+        await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token), Code = code }, cancellationToken);
 
         var origin = gateway.Value.PublicOrigin!;
         var link = new Uri(origin, paths.Link + "?t=" + token);
@@ -153,22 +153,27 @@ internal sealed partial class SignInService(
                 return coolingDown;
             }
 
+            // Failures here shut off code entry for this link in other browsers only: the ticket stays, so the
+            // browser that asked for it still signs in with one press, whatever a stranger holding the URL typed.
+            var failuresKey = "gw:linkfail:" + LinkToken.Hash(token!);
+            if (await store.GetCountAsync(failuresKey, cancellationToken) >= MaxCodeSubmissions)
+            {
+                return new SignInAnswer(SignInStatus.TooManyAttempts);
+            }
+
             if (!TryReadCode(codeInput, out var code))
             {
                 return new SignInAnswer(SignInStatus.NeedsCode);
             }
 
+            // Checked here, never by the identity provider: a wrong code must not use up its flow.
             if (!Secrets.Equal(code, ticket.Code))
             {
                 await store.IncrementAsync(FailedCodesKey(ticket.Email), options.Value.FailedCodeCooldown, cancellationToken);
-                var tries = await store.IncrementAsync("gw:linkfail:" + LinkToken.Hash(token!), links.Lifetime, cancellationToken);
-                if (tries >= MaxCodeSubmissions)
-                {
-                    await links.RevokeAsync(LinkToken.Hash(token!), cancellationToken);
-                    return new SignInAnswer(SignInStatus.TooManyAttempts);
-                }
-
-                return new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
+                var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
+                return tries >= MaxCodeSubmissions
+                    ? new SignInAnswer(SignInStatus.TooManyAttempts)
+                    : new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
             }
         }
 
@@ -231,18 +236,21 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.TooManyAttempts);
         }
 
-        if (pending.FlowId is null)
+        // The same work for every address: count the try, compare locally with the emailed code or, where none was
+        // sent (no account, or the provider was down), with the random decoy; only a right code reaches the provider,
+        // so wrong ones neither take longer for real accounts nor use up the flow behind the emailed link.
+        pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
+        await SavePendingAsync(pending, cancellationToken);
+        if (!Secrets.Equal(code, pending.Code ?? "") || pending.FlowId is not { } flowId || pending.TicketHash is null)
         {
-            // No code was ever sent (unknown address, or the provider was down): indistinguishable from a wrong code.
-            return await WrongCodeAsync(pending, cancellationToken);
+            await store.IncrementAsync(FailedCodesKey(pending.Email), options.Value.FailedCodeCooldown, cancellationToken);
+            return WrongCode(pending);
         }
 
         try
         {
-            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
-            await SavePendingAsync(pending, cancellationToken);
-            var result = await CompleteAsync(context, pending.FlowId, pending.Email, code, pending.ReturnUrl, pending);
-            return result.Status == SignInStatus.WrongCode ? await WrongCodeAsync(pending, cancellationToken) : result;
+            var result = await CompleteAsync(context, flowId, pending.Email, code, pending.ReturnUrl, pending);
+            return result.Status == SignInStatus.WrongCode ? WrongCode(pending) : result;
         }
         catch (SessionAuthorityUnavailableException)
         {
@@ -343,14 +351,8 @@ internal sealed partial class SignInService(
         }
     }
 
-    private async Task<SignInAnswer> WrongCodeAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    private static SignInAnswer WrongCode(PendingSignIn pending)
     {
-        if (pending.FlowId is null)
-        {
-            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
-            await SavePendingAsync(pending, cancellationToken);
-        }
-
         var left = MaxCodeSubmissions - pending.CodeSubmissions;
         return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
     }
@@ -374,6 +376,9 @@ internal sealed partial class SignInService(
 
     private ValueTask SavePendingAsync(PendingSignIn pending, CancellationToken cancellationToken) =>
         store.SetAsync(PendingKey(pending.Id), pending, SignInJsonContext.Default.PendingSignIn, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+
+    /// <summary>A code nobody is sent, for requests whose real code has not arrived (or never will).</summary>
+    private static string DecoyCode() => RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
     private static bool TryReadCode(string? input, out string code)
     {
