@@ -52,14 +52,19 @@ internal static class RateLimitingExtensions
     }
 
     /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>
-    public static void TooMany(HttpContext context, TimeSpan wait)
+    public static void TooMany(HttpContext context, TimeSpan wait, string? detail = null)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         GatewayError.Set(context, StatusCodes.Status429TooManyRequests, "Too many attempts",
-            $"Please wait {Describe(wait)} and try again.");
+            detail ?? $"Please wait {Describe(wait)} and try again.");
     }
 
-    public static string Describe(TimeSpan wait) =>
-        wait.TotalSeconds < 90 ? $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds" : $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes";
+    public static string Describe(TimeSpan wait) => wait switch
+    {
+        { TotalSeconds: < 90 } => $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds",
+        { TotalMinutes: < 90 } => $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes",
+        { TotalHours: < 48 } => $"{(int)Math.Ceiling(wait.TotalHours)} hours",
+        _ => $"{(int)Math.Ceiling(wait.TotalDays)} days",
+    };
 }

@@ -33,8 +33,13 @@ internal sealed partial class SignInService(
 
     private static string PendingKey(string id) => "gw:pending:" + id;
 
-    private static string FailedCodesKey(string email) =>
-        "gw:codefail:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
+    // Per mailbox (EmailAddress.LimitKey), hashed: addresses stay out of the store's keys.
+    private static string FailedCodesKey(string email) => "gw:codefail:" + AddressHash(email);
+
+    private static string LockOutKey(string email) => "gw:codelock:" + AddressHash(email);
+
+    private static string AddressHash(string email) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
 
     /// <summary>
     /// "Email me a link": validates and limits, remembers the request for this browser, and hands the rest to the
@@ -148,9 +153,9 @@ internal sealed partial class SignInService(
 
         if (!binding.Matches(context.Request, ticket.BindingHash))
         {
-            if (await CheckCooldownAsync(ticket.Email, cancellationToken) is { } coolingDown)
+            if (await CheckLockOutAsync(ticket.Email, cancellationToken) is { } lockedOut)
             {
-                return coolingDown;
+                return lockedOut;
             }
 
             // Failures here shut off code entry for this link in other browsers only: the ticket stays, so the
@@ -169,7 +174,7 @@ internal sealed partial class SignInService(
             // Checked here, never by the identity provider: a wrong code must not use up its flow.
             if (!Secrets.Equal(code, ticket.Code))
             {
-                await store.IncrementAsync(FailedCodesKey(ticket.Email), options.Value.FailedCodeCooldown, cancellationToken);
+                await CountFailureAsync(ticket.Email, cancellationToken);
                 var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
                 return tries >= MaxCodeSubmissions
                     ? new SignInAnswer(SignInStatus.TooManyAttempts)
@@ -226,9 +231,9 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
         }
 
-        if (await CheckCooldownAsync(pending.Email, cancellationToken) is { } coolingDown)
+        if (await CheckLockOutAsync(pending.Email, cancellationToken) is { } lockedOut)
         {
-            return coolingDown;
+            return lockedOut;
         }
 
         if (pending.CodeSubmissions >= MaxCodeSubmissions)
@@ -243,7 +248,7 @@ internal sealed partial class SignInService(
         await SavePendingAsync(pending, cancellationToken);
         if (!Secrets.Equal(code, pending.Code ?? "") || pending.FlowId is not { } flowId || pending.TicketHash is null)
         {
-            await store.IncrementAsync(FailedCodesKey(pending.Email), options.Value.FailedCodeCooldown, cancellationToken);
+            await CountFailureAsync(pending.Email, cancellationToken);
             return WrongCode(pending);
         }
 
@@ -322,7 +327,9 @@ internal sealed partial class SignInService(
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
                 var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
                 sessionCookie.Append(context.Response, sessionToken, expiresAt);
+                // Someone proved they read this mailbox: the failures before were not consecutive any more.
                 await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
+                await store.RemoveAsync(LockOutKey(email), cancellationToken);
                 if (pending is not null)
                 {
                     await store.RemoveAsync(PendingKey(pending.Id), cancellationToken);
@@ -340,7 +347,7 @@ internal sealed partial class SignInService(
                 Log.SignedIn(logger, EmailAddress.Mask(email));
                 return new SignInAnswer(SignInStatus.SignedIn, ReturnUrl: returnUrl);
             case LoginOutcome.WrongCode:
-                await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeCooldown, cancellationToken);
+                await CountFailureAsync(email, cancellationToken);
                 return new SignInAnswer(SignInStatus.WrongCode);
             case LoginOutcome.TooManyAttempts:
                 return new SignInAnswer(SignInStatus.TooManyAttempts);
@@ -357,11 +364,38 @@ internal sealed partial class SignInService(
         return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
     }
 
-    /// <summary>After MaxFailedCodes failures the account waits out the cool-down, counted from the first failure.</summary>
-    private async Task<SignInAnswer?> CheckCooldownAsync(string email, CancellationToken cancellationToken) =>
-        await store.GetCountAsync(FailedCodesKey(email), cancellationToken) >= options.Value.MaxFailedCodes
-            ? new SignInAnswer(SignInStatus.CoolingDown, RetryAfter: options.Value.FailedCodeCooldown)
-            : null;
+    /// <summary>
+    /// Counts a failed code for the address. The count survives rate-limit windows and waiting (only its long safety
+    /// expiry ends it) until someone signs in; at MaxFailedCodes the address is locked out, from that moment.
+    /// </summary>
+    private async Task CountFailureAsync(string email, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (await store.IncrementAsync(FailedCodesKey(email), settings.FailedCodeLockout, cancellationToken) >= settings.MaxFailedCodes
+            && await store.AddAsync(LockOutKey(email), Encoding.ASCII.GetBytes(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), settings.FailedCodeLockout, cancellationToken))
+        {
+            Log.LockedOut(logger, EmailAddress.Mask(email), settings.MaxFailedCodes);
+        }
+    }
+
+    /// <summary>
+    /// Codes are refused for a locked-out address, however long one waits short of the safety expiry (which is the
+    /// wait reported). A link pressed in the browser that asked for it needs no code, so the owner still gets in.
+    /// </summary>
+    private async Task<SignInAnswer?> CheckLockOutAsync(string email, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(LockOutKey(email), cancellationToken) is not { } value)
+        {
+            return null;
+        }
+
+        // An unreadable record still locks (never fail open), for the whole expiry.
+        var lockout = options.Value.FailedCodeLockout;
+        var wait = long.TryParse(Encoding.ASCII.GetString(value), System.Globalization.CultureInfo.InvariantCulture, out var since)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(since) + lockout - time.GetUtcNow()
+            : lockout;
+        return wait > TimeSpan.Zero ? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: wait) : null;
+    }
 
     private async Task<PendingSignIn?> FindPendingAsync(HttpContext context)
     {
@@ -402,5 +436,8 @@ internal sealed partial class SignInService(
 
         [LoggerMessage(4105, LogLevel.Information, "Signed out (everywhere: {Everywhere}).")]
         public static partial void SignedOut(ILogger logger, bool everywhere);
+
+        [LoggerMessage(4106, LogLevel.Warning, "Codes for {Email} are refused after {Failures} failed codes in a row, until a sign-in with a link in the browser that asked for it.")]
+        public static partial void LockedOut(ILogger logger, string email, int failures);
     }
 }
