@@ -111,6 +111,24 @@ public sealed class SignInLimitsTests
     }
 
     [Fact]
+    public async Task TheClientAddressLimitSaysHowLongToWaitReally()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["SignIn:RequestsPerIpPerMinute"] = "2");
+        app.Time.Advance(TimeSpan.FromSeconds(20));
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("user1@example.com");
+        await browser.RequestLinkAsync("user2@example.com");
+
+        var refused = await browser.RequestLinkAsync("user3@example.com");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(40), refused.Headers.RetryAfter?.Delta);
+        Assert.Contains("Please wait 40 seconds", await refused.Content.ReadAsStringAsync(Cancel));
+        app.Time.Advance(TimeSpan.FromSeconds(40));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.RequestLinkAsync("user3@example.com")).StatusCode);
+    }
+
+    [Fact]
     public async Task TheEmailLimitSaysHowLongToWaitReally()
     {
         await using var app = await GatewayApp.StartAsync(s => s["SignIn:EmailRequestsPerWindow"] = "1");

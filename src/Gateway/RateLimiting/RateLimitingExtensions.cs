@@ -3,9 +3,6 @@ using System.Threading.RateLimiting;
 using Gateway.Errors;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
-using RedisRateLimiting;
-using StackExchange.Redis;
 
 namespace Gateway.RateLimiting;
 
@@ -27,19 +24,12 @@ internal static class RateLimitingExtensions
                     return RateLimitPartition.GetNoLimiter("reads");
                 }
 
-                var perMinute = context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute;
+                // Counted in the state store like the per-address limits (in Redis, shared by all instances), so a
+                // refusal says the real wait.
                 var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                if (context.RequestServices.GetService<IConnectionMultiplexer>() is { } redis)
-                {
-                    var key = context.RequestServices.GetRequiredService<State.RedisKeys>().For("gw:limit:ip:") + ip;
-                    return RedisRateLimitPartition.GetFixedWindowRateLimiter(key, _ => new RedisFixedWindowRateLimiterOptions
-                    {
-                        ConnectionMultiplexerFactory = () => redis, PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1),
-                    });
-                }
-
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    ip, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+                var limits = context.RequestServices.GetRequiredService<SignInLimits>();
+                var time = context.RequestServices.GetRequiredService<TimeProvider>();
+                return RateLimitPartition.Get(ip, key => new StoreWindowLimiter(cancellationToken => limits.PostFromIpAsync(key, cancellationToken), time));
             });
             limiter.OnRejected = (context, _) =>
             {
