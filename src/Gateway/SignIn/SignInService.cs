@@ -171,10 +171,15 @@ internal sealed partial class SignInService(
                 return new SignInAnswer(SignInStatus.NeedsCode);
             }
 
+            if (await CountAttemptAsync(ticket.Email, cancellationToken) is not { } attempts)
+            {
+                return await CheckLockOutAsync(ticket.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+            }
+
             // Checked here, never by the identity provider: a wrong code must not use up its flow.
             if (!Secrets.Equal(code, ticket.Code))
             {
-                await CountFailureAsync(ticket.Email, cancellationToken);
+                await FailedAsync(ticket.Email, attempts, cancellationToken);
                 var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
                 return tries >= MaxCodeSubmissions
                     ? new SignInAnswer(SignInStatus.TooManyAttempts)
@@ -246,9 +251,14 @@ internal sealed partial class SignInService(
         // so wrong ones neither take longer for real accounts nor use up the flow behind the emailed link.
         pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
         await SavePendingAsync(pending, cancellationToken);
+        if (await CountAttemptAsync(pending.Email, cancellationToken) is not { } attempts)
+        {
+            return await CheckLockOutAsync(pending.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+        }
+
         if (!Secrets.Equal(code, pending.Code ?? "") || pending.FlowId is not { } flowId || pending.TicketHash is null)
         {
-            await CountFailureAsync(pending.Email, cancellationToken);
+            await FailedAsync(pending.Email, attempts, cancellationToken);
             return WrongCode(pending);
         }
 
@@ -347,7 +357,7 @@ internal sealed partial class SignInService(
                 Log.SignedIn(logger, EmailAddress.Mask(email));
                 return new SignInAnswer(SignInStatus.SignedIn, ReturnUrl: returnUrl);
             case LoginOutcome.WrongCode:
-                await CountFailureAsync(email, cancellationToken);
+                // Typed codes were counted before they were compared; one the gateway holds is no one's guess.
                 return new SignInAnswer(SignInStatus.WrongCode);
             case LoginOutcome.TooManyAttempts:
                 return new SignInAnswer(SignInStatus.TooManyAttempts);
@@ -365,16 +375,37 @@ internal sealed partial class SignInService(
     }
 
     /// <summary>
-    /// Counts a failed code for the address. The count survives rate-limit windows and waiting (only its long safety
-    /// expiry ends it) until someone signs in; at MaxFailedCodes the address is locked out, from that moment.
+    /// Counts a typed code for the address before it is compared, in one atomic step, so guesses sent at once cannot
+    /// slip past the bound; a sign-in resets the count. The count survives rate-limit windows and waiting (only its
+    /// long safety expiry ends it). Null when the address is past MaxFailedCodes: then nothing may be compared.
     /// </summary>
-    private async Task CountFailureAsync(string email, CancellationToken cancellationToken)
+    private async Task<long?> CountAttemptAsync(string email, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        if (await store.IncrementAsync(FailedCodesKey(email), settings.FailedCodeLockout, cancellationToken) >= settings.MaxFailedCodes
-            && await store.AddAsync(LockOutKey(email), Encoding.ASCII.GetBytes(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), settings.FailedCodeLockout, cancellationToken))
+        var attempts = await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeLockout, cancellationToken);
+        if (attempts <= options.Value.MaxFailedCodes)
         {
-            Log.LockedOut(logger, EmailAddress.Mask(email), settings.MaxFailedCodes);
+            return attempts;
+        }
+
+        await LockOutAsync(email, cancellationToken); // normally done already, at the last failure
+        return null;
+    }
+
+    /// <summary>A counted code was wrong: at MaxFailedCodes failures in a row codes are refused for the address from now on.</summary>
+    private async Task FailedAsync(string email, long attempts, CancellationToken cancellationToken)
+    {
+        if (attempts >= options.Value.MaxFailedCodes)
+        {
+            await LockOutAsync(email, cancellationToken);
+        }
+    }
+
+    private async Task LockOutAsync(string email, CancellationToken cancellationToken)
+    {
+        var since = Encoding.ASCII.GetBytes(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (await store.AddAsync(LockOutKey(email), since, options.Value.FailedCodeLockout, cancellationToken))
+        {
+            Log.LockedOut(logger, EmailAddress.Mask(email), options.Value.MaxFailedCodes);
         }
     }
 
