@@ -90,6 +90,16 @@ public sealed class EmailAddressTests
     }
 
     [Theory]
+    [InlineData("ann@example.com", true)]
+    [InlineData("ann+1@example.com", false)]
+    [InlineData("a.nn+1@gmail.com", true)]
+    [InlineData("ann@googlemail.com", true)]
+    public void OnlyTheBareAddressOrAGmailAliasIsTheMailboxOfItsLimitKey(string email, bool owns)
+    {
+        Assert.Equal(owns, EmailAddress.IsLimitKeyMailbox(email));
+    }
+
+    [Theory]
     [InlineData("alice@example.com", "a***@example.com")]
     [InlineData("a@example.com", "a***@example.com")]
     public void MaskShowsOnlyTheFirstCharacterAndTheDomain(string email, string masked)

@@ -111,6 +111,39 @@ public sealed class SignInLimitsTests
     }
 
     /// <summary>
+    /// "victim+x@corp.example" shares victim@corp.example's budget, but outside Gmail it may be a mailbox of its own,
+    /// perhaps the attacker's: signing in to it must not wipe the failures counted against victim@corp.example.
+    /// </summary>
+    [Fact]
+    public async Task SigningInToATaggedAddressDoesNotResetTheBareAddressFailures()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["SignIn:MaxFailedCodes"] = "3";
+            s["SignIn:RequestsPerIpPerMinute"] = "1000";
+        });
+        app.Kratos.AddIdentity("victim@corp.example");
+        app.Kratos.AddIdentity("victim+x@corp.example");
+        var guesser = new TestBrowser(app);
+        await guesser.RequestLinkAsync("victim@corp.example");
+        var victims = await app.MailToAsync("victim@corp.example");
+        var wrong = victims.Code == "000000" ? "111111" : "000000";
+        var answers = new List<HttpStatusCode>();
+        answers.Add((await guesser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong })).StatusCode);
+        answers.Add((await guesser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong })).StatusCode);
+
+        var own = new TestBrowser(app);
+        await own.RequestLinkAsync("victim+x@corp.example");
+        var ownMail = await app.MailToAsync("victim+x@corp.example");
+        Assert.Equal(HttpStatusCode.Redirect, (await own.SubmitAsync(ownMail.LinkPath, new Dictionary<string, string> { ["t"] = ownMail.Token })).StatusCode);
+
+        answers.Add((await guesser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong })).StatusCode);
+        answers.Add((await guesser.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = wrong })).StatusCode);
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests], answers);
+    }
+
+    /// <summary>
     /// Guesses sent all at once (to a shared Redis, where every look is a round trip) cannot slip past the bound
     /// between looking at the count and adding to it.
     /// </summary>

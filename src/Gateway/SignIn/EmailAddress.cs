@@ -120,6 +120,14 @@ internal static class EmailAddress
         return domain is "gmail.com" or "googlemail.com" ? local.Replace(".", "", StringComparison.Ordinal) + "@gmail.com" : local + "@" + domain;
     }
 
+    /// <summary>
+    /// True when the address is the mailbox its <see cref="LimitKey"/> stands for, so signing in to it proves control
+    /// of that mailbox: at Gmail every alias is one inbox; elsewhere "ann+1@x" may be a mailbox of its own, not ann's.
+    /// </summary>
+    public static bool IsLimitKeyMailbox(string normalized) =>
+        normalized.EndsWith("@gmail.com", StringComparison.Ordinal) || normalized.EndsWith("@googlemail.com", StringComparison.Ordinal)
+        || LimitKey(normalized) == normalized;
+
     /// <summary>For pages and logs: "a***@example.com". Never shows more than the first character of the local part.</summary>
     public static string Mask(string email)
     {

@@ -337,9 +337,13 @@ internal sealed partial class SignInService(
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
                 var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
                 sessionCookie.Append(context.Response, sessionToken, expiresAt);
-                // Someone proved they read this mailbox: the failures before were not consecutive any more.
-                await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
-                await store.RemoveAsync(LockOutKey(email), cancellationToken);
+                // Someone proved they read this mailbox: the failures before were not consecutive any more. Not so
+                // for "ann+1@x", which may be another's mailbox that shares ann@x's count.
+                if (EmailAddress.IsLimitKeyMailbox(email))
+                {
+                    await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
+                    await store.RemoveAsync(LockOutKey(email), cancellationToken);
+                }
                 if (pending is not null)
                 {
                     await store.RemoveAsync(PendingKey(pending.Id), cancellationToken);
