@@ -76,6 +76,29 @@ public sealed class EmailAddressTests
         Assert.Equal(key, EmailAddress.LimitKey(email));
     }
 
+    /// <summary>Gmail ignores dots in the local part and delivers googlemail.com to the same inbox: one budget for all.</summary>
+    [Theory]
+    [InlineData("v.ictim@gmail.com", "victim@gmail.com")]
+    [InlineData("v.i.c.t.i.m+x@gmail.com", "victim@gmail.com")]
+    [InlineData("victim@googlemail.com", "victim@gmail.com")]
+    [InlineData("vic.tim+1@googlemail.com", "victim@gmail.com")]
+    [InlineData("v.ictim@example.com", "v.ictim@example.com")]
+    [InlineData("v.ictim@mail.gmail.com", "v.ictim@mail.gmail.com")]
+    public void GmailDotsAndGooglemailShareOneLimit(string email, string key)
+    {
+        Assert.Equal(key, EmailAddress.LimitKey(email));
+    }
+
+    [Theory]
+    [InlineData("ann@example.com", true)]
+    [InlineData("ann+1@example.com", false)]
+    [InlineData("a.nn+1@gmail.com", true)]
+    [InlineData("ann@googlemail.com", true)]
+    public void OnlyTheBareAddressOrAGmailAliasIsTheMailboxOfItsLimitKey(string email, bool owns)
+    {
+        Assert.Equal(owns, EmailAddress.IsLimitKeyMailbox(email));
+    }
+
     [Theory]
     [InlineData("alice@example.com", "a***@example.com")]
     [InlineData("a@example.com", "a***@example.com")]

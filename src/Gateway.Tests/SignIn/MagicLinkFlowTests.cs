@@ -196,7 +196,7 @@ public sealed class MagicLinkFlowTests
         Assert.Contains("Send me a new email", fifth);
         Assert.Contains("Ask for a new one", fifth);
         Assert.Contains("Send me a new email", sixth);
-        Assert.Equal(5, app.Kratos.CodeSubmissions); // the right code after the cap never reached Kratos
+        Assert.Equal(0, app.Kratos.CodeSubmissions); // wrong codes are checked locally; the right one after the cap never reached Kratos
     }
 
     [Theory]

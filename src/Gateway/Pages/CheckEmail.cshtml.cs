@@ -45,8 +45,9 @@ internal sealed class CheckEmailModel(SignInService signIn, MagicLinkStore links
             case SignInStatus.SignedIn:
                 return LocalRedirect(result.ReturnUrl ?? "/");
             case SignInStatus.RateLimited:
-            case SignInStatus.CoolingDown:
                 return this.TooMany(result.RetryAfter);
+            case SignInStatus.LockedOut:
+                return this.LockedOut(result.RetryAfter);
             case SignInStatus.Unavailable:
                 return this.SignInUnavailable();
             case SignInStatus.NoPendingRequest:

@@ -44,8 +44,8 @@ internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : Page
                 return LocalRedirect(result.ReturnUrl ?? "/");
             case SignInStatus.Unavailable:
                 return this.SignInUnavailable();
-            case SignInStatus.CoolingDown:
-                return this.TooMany(result.RetryAfter);
+            case SignInStatus.LockedOut:
+                return this.LockedOut(result.RetryAfter);
         }
 
         await ShowAsync(t);

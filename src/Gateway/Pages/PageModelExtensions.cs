@@ -14,6 +14,16 @@ internal static class PageModelExtensions
         return new StatusCodeResult(StatusCodes.Status429TooManyRequests);
     }
 
+    /// <summary>Codes are refused for the address; waiting (short of the safety expiry) does not help, a link in the asking browser does.</summary>
+    public static StatusCodeResult LockedOut(this PageModel page, TimeSpan? retryAfter)
+    {
+        var wait = retryAfter ?? TimeSpan.FromDays(1);
+        RateLimitingExtensions.TooMany(page.HttpContext, wait,
+            "Too many wrong codes were entered for this address, so codes are not accepted for it now. To sign in, ask for a new link "
+            + $"and open it in this same browser: it needs no code. Otherwise codes work again in {RateLimitingExtensions.Describe(wait)}.");
+        return new StatusCodeResult(StatusCodes.Status429TooManyRequests);
+    }
+
     public static StatusCodeResult SignInUnavailable(this PageModel page)
     {
         page.Response.Headers.RetryAfter = "5";

@@ -4,8 +4,6 @@ using Gateway.Errors;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using RedisRateLimiting;
-using StackExchange.Redis;
 
 namespace Gateway.RateLimiting;
 
@@ -48,35 +46,35 @@ internal static class RateLimitingExtensions
     }
 
     /// <summary>
-    /// A fixed window per client (<see cref="ClientAddress"/>) and minute: in memory, or in Redis so that N instances do
-    /// not multiply the limit. Each policy has a key space of its own, so one endpoint's traffic never spends another's budget.
+    /// A fixed window per client (<see cref="ClientAddress"/>) and minute, counted in the state store like the
+    /// per-address limits (in Redis, shared by all instances), so a refusal says the real wait. Each policy has a key
+    /// space of its own, so one endpoint's traffic never spends another's budget.
     /// </summary>
     private static RateLimitPartition<string> PerClient(HttpContext context, string name, int perMinute)
     {
-        var prefixLength = context.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Ipv6PrefixLength;
+        var services = context.RequestServices;
+        var prefixLength = services.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Ipv6PrefixLength;
         var client = ClientAddress.Key(context.Connection.RemoteIpAddress, prefixLength);
-        if (context.RequestServices.GetService<IConnectionMultiplexer>() is { } redis)
-        {
-            var key = context.RequestServices.GetRequiredService<State.RedisKeys>().For(name) + client;
-            return RedisRateLimitPartition.GetFixedWindowRateLimiter(key, _ => new RedisFixedWindowRateLimiterOptions
-            {
-                ConnectionMultiplexerFactory = () => redis, PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1),
-            });
-        }
-
-        return RateLimitPartition.GetFixedWindowLimiter(
-            name + client, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+        var limits = services.GetRequiredService<SignInLimits>();
+        var time = services.GetRequiredService<TimeProvider>();
+        return RateLimitPartition.Get(name + client, _ => new StoreWindowLimiter(
+            cancellationToken => limits.PerMinuteAsync(name, client, perMinute, cancellationToken), time));
     }
 
     /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>
-    public static void TooMany(HttpContext context, TimeSpan wait)
+    public static void TooMany(HttpContext context, TimeSpan wait, string? detail = null)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         GatewayError.Set(context, StatusCodes.Status429TooManyRequests, "Too many attempts",
-            $"Please wait {Describe(wait)} and try again.");
+            detail ?? $"Please wait {Describe(wait)} and try again.");
     }
 
-    public static string Describe(TimeSpan wait) =>
-        wait.TotalSeconds < 90 ? $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds" : $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes";
+    public static string Describe(TimeSpan wait) => wait switch
+    {
+        { TotalSeconds: < 90 } => $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds",
+        { TotalMinutes: < 90 } => $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes",
+        { TotalHours: < 48 } => $"{(int)Math.Ceiling(wait.TotalHours)} hours",
+        _ => $"{(int)Math.Ceiling(wait.TotalDays)} days",
+    };
 }

@@ -1,61 +1,41 @@
-using System.Threading.RateLimiting;
+using System.Security.Cryptography;
+using System.Text;
 using Gateway.SignIn;
+using Gateway.State;
 using Microsoft.Extensions.Options;
-using RedisRateLimiting;
-using StackExchange.Redis;
 
 namespace Gateway.RateLimiting;
 
 /// <summary>
-/// Per-address limits, taken once the address is parsed (the IP limit runs earlier, as endpoint middleware).
-/// Keys are the normalised address without its plus-suffix, so case or "+1" tricks share one budget.
+/// Per-address limits, taken once the address is parsed, and the per-IP limit, which runs earlier as endpoint
+/// middleware. Address keys are the address' <see cref="EmailAddress.LimitKey"/>, so case, "+1" or Gmail-alias
+/// tricks share one budget. Fixed windows counted in the state store (shared by all instances with Redis), on
+/// <see cref="TimeProvider"/>: a refusal knows exactly when its window ends, and says so in Retry-After.
 /// </summary>
-internal sealed class SignInLimits : IDisposable
+internal sealed class SignInLimits(IStateStore store, TimeProvider time, IOptions<SignInOptions> options)
 {
-    private readonly PartitionedRateLimiter<string> emails;
-    private readonly PartitionedRateLimiter<string> codes;
-
-    public SignInLimits(IOptions<SignInOptions> options, IServiceProvider services)
-    {
-        var o = options.Value;
-        var redis = services.GetService<IConnectionMultiplexer>();
-        var keys = services.GetService<State.RedisKeys>();
-        emails = Window("gw:limit:email:", o.EmailRequestsPerWindow, o.EmailWindow, redis, keys);
-        codes = Window("gw:limit:code:", o.CodeAttemptsPerWindow, o.EmailWindow, redis, keys);
-    }
-
     /// <summary>Takes one sign-in email from the address' budget; null when granted, else how long to wait.</summary>
-    public ValueTask<TimeSpan?> RequestEmailAsync(string email, CancellationToken cancellationToken) => TakeAsync(emails, email, cancellationToken);
+    public ValueTask<TimeSpan?> RequestEmailAsync(string email, CancellationToken cancellationToken) =>
+        TakeAsync("gw:limit:email:", EmailAddress.LimitKey(email), options.Value.EmailRequestsPerWindow, options.Value.EmailWindow, cancellationToken);
 
     /// <summary>Takes one code attempt from the address' budget; null when granted, else how long to wait.</summary>
-    public ValueTask<TimeSpan?> EnterCodeAsync(string email, CancellationToken cancellationToken) => TakeAsync(codes, email, cancellationToken);
+    public ValueTask<TimeSpan?> EnterCodeAsync(string email, CancellationToken cancellationToken) =>
+        TakeAsync("gw:limit:code:", EmailAddress.LimitKey(email), options.Value.CodeAttemptsPerWindow, options.Value.EmailWindow, cancellationToken);
 
-    public void Dispose()
+    /// <summary>Takes one call from a client's budget per minute under <paramref name="name"/>; null when granted, else how long to wait.</summary>
+    public ValueTask<TimeSpan?> PerMinuteAsync(string name, string client, int perMinute, CancellationToken cancellationToken) =>
+        TakeAsync(name, client, perMinute, TimeSpan.FromMinutes(1), cancellationToken);
+
+    private async ValueTask<TimeSpan?> TakeAsync(string name, string subject, int permits, TimeSpan window, CancellationToken cancellationToken)
     {
-        emails.Dispose();
-        codes.Dispose();
+        var now = time.GetUtcNow();
+        var index = now.UtcTicks / window.Ticks;
+        var ends = new DateTimeOffset((index + 1) * window.Ticks, TimeSpan.Zero);
+
+        // Counted even when refused (one atomic step, no race between looking and taking); the next window starts at 0.
+        // Addresses stay out of the store's keys.
+        var key = name + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject))) + ":" + index;
+        var taken = await store.IncrementAsync(key, ends - now + TimeSpan.FromMinutes(1), cancellationToken);
+        return taken <= permits ? null : ends - now;
     }
-
-    // Asynchronous: the Redis limiters only answer through AcquireAsync (their AttemptAcquire always refuses).
-    private static async ValueTask<TimeSpan?> TakeAsync(PartitionedRateLimiter<string> limiter, string email, CancellationToken cancellationToken)
-    {
-        using var lease = await limiter.AcquireAsync(EmailAddress.LimitKey(email), 1, cancellationToken);
-        return lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-    }
-
-    /// <summary>A sliding window per address: in memory, or in Redis so that N instances do not multiply the limit.</summary>
-    private static PartitionedRateLimiter<string> Window(string name, int permits, TimeSpan window, IConnectionMultiplexer? redis, State.RedisKeys? keys) =>
-        redis is null
-            ? PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
-            {
-                PermitLimit = permits, Window = window, SegmentsPerWindow = 5, QueueLimit = 0, AutoReplenishment = true,
-            }), StringComparer.Ordinal)
-            : PartitionedRateLimiter.Create<string, string>(key => RedisRateLimitPartition.GetSlidingWindowRateLimiter(
-                keys!.For(name) + Hash(key),
-                _ => new RedisSlidingWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => redis, PermitLimit = permits, Window = window }),
-                StringComparer.Ordinal);
-
-    // Addresses stay out of Redis keys.
-    private static string Hash(string key) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }

@@ -102,13 +102,31 @@ internal static class EmailAddress
         return true;
     }
 
-    /// <summary>The same mailbox for rate limits: "Ann+1@x" and "ann+2@x" count as one.</summary>
+    /// <summary>
+    /// The same mailbox for rate limits and failure counters: "Ann+1@x" and "ann+2@x" count as one, and so do Gmail's
+    /// aliases ("v.ictim@gmail.com", "victim@googlemail.com"), which Gmail delivers to one inbox. Never an address to send to.
+    /// </summary>
     public static string LimitKey(string normalized)
     {
         var at = normalized.IndexOf('@');
+        if (at < 0)
+        {
+            return normalized;
+        }
+
         var plus = normalized.IndexOf('+');
-        return plus > 0 && plus < at ? normalized[..plus] + normalized[at..] : normalized;
+        var local = plus > 0 && plus < at ? normalized[..plus] : normalized[..at];
+        var domain = normalized[(at + 1)..];
+        return domain is "gmail.com" or "googlemail.com" ? local.Replace(".", "", StringComparison.Ordinal) + "@gmail.com" : local + "@" + domain;
     }
+
+    /// <summary>
+    /// True when the address is the mailbox its <see cref="LimitKey"/> stands for, so signing in to it proves control
+    /// of that mailbox: at Gmail every alias is one inbox; elsewhere "ann+1@x" may be a mailbox of its own, not ann's.
+    /// </summary>
+    public static bool IsLimitKeyMailbox(string normalized) =>
+        normalized.EndsWith("@gmail.com", StringComparison.Ordinal) || normalized.EndsWith("@googlemail.com", StringComparison.Ordinal)
+        || LimitKey(normalized) == normalized;
 
     /// <summary>For pages and logs: "a***@example.com". Never shows more than the first character of the local part.</summary>
     public static string Mask(string email)

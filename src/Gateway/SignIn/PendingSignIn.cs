@@ -4,7 +4,9 @@ namespace Gateway.SignIn;
 
 /// <summary>
 /// A sign-in someone asked for and has not finished: kept server-side under a random id that only the asking
-/// browser knows (in its binding cookie), with the return URL, so neither travels in the email.
+/// browser knows (in its binding cookie), with the return URL, so neither travels in the email. <see cref="Code"/> is
+/// the emailed code once it arrived, until then (and for ever, for an address that gets no email) a random decoy, so
+/// a typed code is checked by the same local comparison whether the address has an account or not.
 /// </summary>
 // Short JSON names: a busy store holds many of these, and names are most of their size.
 internal sealed record PendingSignIn(
@@ -16,7 +18,8 @@ internal sealed record PendingSignIn(
     [property: JsonPropertyName("f")] string? FlowId = null,
     [property: JsonPropertyName("fx")] DateTimeOffset? FlowExpiresAt = null,
     [property: JsonPropertyName("t")] string? TicketHash = null,
-    [property: JsonPropertyName("n")] int CodeSubmissions = 0);
+    [property: JsonPropertyName("n")] int CodeSubmissions = 0,
+    [property: JsonPropertyName("c")] string? Code = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PendingSignIn))]

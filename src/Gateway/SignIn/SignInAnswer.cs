@@ -22,8 +22,11 @@ internal enum SignInStatus
     /// <summary>Too many wrong codes for this request; a new email is offered.</summary>
     TooManyAttempts,
 
-    /// <summary>Too many failed codes for the account lately; try again after the cool-down.</summary>
-    CoolingDown,
+    /// <summary>
+    /// Too many failed codes for the address: codes are refused until someone signs in with a link in the browser
+    /// that asked for it (or the lock-out's safety expiry, in RetryAfter).
+    /// </summary>
+    LockedOut,
 
     /// <summary>The identity provider could not answer; nothing was used up.</summary>
     Unavailable,

@@ -32,11 +32,18 @@ internal sealed class SignInOptions
     [Range(1, 1000)]
     public int CodeAttemptsPerWindow { get; set; } = 20;
 
-    /// <summary>Consecutive failed codes an account may see before a cool-down (NIST SP 800-63B 5.2.2: at most 100).</summary>
+    /// <summary>
+    /// Failed codes an address may see, across windows, until someone signs in to it; then codes are refused for it
+    /// (NIST SP 800-63B 5.2.2: at most 100 consecutive failures). Waiting does not end this: signing in with a link
+    /// pressed in the browser that asked for it does (it needs no code), as does <see cref="FailedCodeLockout"/>.
+    /// </summary>
     [Range(1, 100)]
     public int MaxFailedCodes { get; set; } = 100;
 
-    /// <summary>How long the cool-down lasts; short, so a stranger cannot lock a user out for long.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
-    public TimeSpan FailedCodeCooldown { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>
+    /// A safety expiry only: how long the failure count lasts from its first failure, and a lock-out from its start,
+    /// when nobody signs in. Long, so that guessing on by waiting gains little.
+    /// </summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "365.00:00:00")]
+    public TimeSpan FailedCodeLockout { get; set; } = TimeSpan.FromDays(30);
 }

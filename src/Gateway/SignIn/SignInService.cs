@@ -33,8 +33,13 @@ internal sealed partial class SignInService(
 
     private static string PendingKey(string id) => "gw:pending:" + id;
 
-    private static string FailedCodesKey(string email) =>
-        "gw:codefail:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
+    // Per mailbox (EmailAddress.LimitKey), hashed: addresses stay out of the store's keys.
+    private static string FailedCodesKey(string email) => "gw:codefail:" + AddressHash(email);
+
+    private static string LockOutKey(string email) => "gw:codelock:" + AddressHash(email);
+
+    private static string AddressHash(string email) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
 
     /// <summary>
     /// "Email me a link": validates and limits, remembers the request for this browser, and hands the rest to the
@@ -55,7 +60,7 @@ internal sealed partial class SignInService(
         var id = BrowserBinding.NewId();
         var secret = BrowserBinding.NewSecret();
         var expiresAt = time.GetUtcNow() + links.Lifetime;
-        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt);
+        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode());
         await SavePendingAsync(pending, context.RequestAborted);
         binding.Append(context.Response, id, secret, expiresAt);
         queue.Enqueue(pending);
@@ -105,7 +110,7 @@ internal sealed partial class SignInService(
         TimeSpan[] limits = [pending.ExpiresAt - now, expiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue, pending.FlowExpiresAt is { } flowEnd ? flowEnd - now : TimeSpan.MaxValue];
         var cap = limits.Min();
         var (token, ticket) = await links.IssueAsync(recipient, code, flowId, pending.ReturnUrl, pending.BindingHash, pending.Id, cap, cancellationToken);
-        await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token) }, cancellationToken);
+        await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token), Code = code }, cancellationToken);
 
         var origin = gateway.Value.PublicOrigin!;
         var link = new Uri(origin, paths.Link + "?t=" + token);
@@ -148,9 +153,17 @@ internal sealed partial class SignInService(
 
         if (!binding.Matches(context.Request, ticket.BindingHash))
         {
-            if (await CheckCooldownAsync(ticket.Email, cancellationToken) is { } coolingDown)
+            if (await CheckLockOutAsync(ticket.Email, cancellationToken) is { } lockedOut)
             {
-                return coolingDown;
+                return lockedOut;
+            }
+
+            // Failures here shut off code entry for this link in other browsers only: the ticket stays, so the
+            // browser that asked for it still signs in with one press, whatever a stranger holding the URL typed.
+            var failuresKey = "gw:linkfail:" + LinkToken.Hash(token!);
+            if (await store.GetCountAsync(failuresKey, cancellationToken) >= MaxCodeSubmissions)
+            {
+                return new SignInAnswer(SignInStatus.TooManyAttempts);
             }
 
             if (!TryReadCode(codeInput, out var code))
@@ -158,17 +171,19 @@ internal sealed partial class SignInService(
                 return new SignInAnswer(SignInStatus.NeedsCode);
             }
 
+            if (await CountAttemptAsync(ticket.Email, cancellationToken) is not { } attempts)
+            {
+                return await CheckLockOutAsync(ticket.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+            }
+
+            // Checked here, never by the identity provider: a wrong code must not use up its flow.
             if (!Secrets.Equal(code, ticket.Code))
             {
-                await store.IncrementAsync(FailedCodesKey(ticket.Email), options.Value.FailedCodeCooldown, cancellationToken);
-                var tries = await store.IncrementAsync("gw:linkfail:" + LinkToken.Hash(token!), links.Lifetime, cancellationToken);
-                if (tries >= MaxCodeSubmissions)
-                {
-                    await links.RevokeAsync(LinkToken.Hash(token!), cancellationToken);
-                    return new SignInAnswer(SignInStatus.TooManyAttempts);
-                }
-
-                return new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
+                await FailedAsync(ticket.Email, attempts, cancellationToken);
+                var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
+                return tries >= MaxCodeSubmissions
+                    ? new SignInAnswer(SignInStatus.TooManyAttempts)
+                    : new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
             }
         }
 
@@ -221,9 +236,9 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
         }
 
-        if (await CheckCooldownAsync(pending.Email, cancellationToken) is { } coolingDown)
+        if (await CheckLockOutAsync(pending.Email, cancellationToken) is { } lockedOut)
         {
-            return coolingDown;
+            return lockedOut;
         }
 
         if (pending.CodeSubmissions >= MaxCodeSubmissions)
@@ -231,18 +246,26 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.TooManyAttempts);
         }
 
-        if (pending.FlowId is null)
+        // The same work for every address: count the try, compare locally with the emailed code or, where none was
+        // sent (no account, or the provider was down), with the random decoy; only a right code reaches the provider,
+        // so wrong ones neither take longer for real accounts nor use up the flow behind the emailed link.
+        pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
+        await SavePendingAsync(pending, cancellationToken);
+        if (await CountAttemptAsync(pending.Email, cancellationToken) is not { } attempts)
         {
-            // No code was ever sent (unknown address, or the provider was down): indistinguishable from a wrong code.
-            return await WrongCodeAsync(pending, cancellationToken);
+            return await CheckLockOutAsync(pending.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+        }
+
+        if (!Secrets.Equal(code, pending.Code ?? "") || pending.FlowId is not { } flowId || pending.TicketHash is null)
+        {
+            await FailedAsync(pending.Email, attempts, cancellationToken);
+            return WrongCode(pending);
         }
 
         try
         {
-            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
-            await SavePendingAsync(pending, cancellationToken);
-            var result = await CompleteAsync(context, pending.FlowId, pending.Email, code, pending.ReturnUrl, pending);
-            return result.Status == SignInStatus.WrongCode ? await WrongCodeAsync(pending, cancellationToken) : result;
+            var result = await CompleteAsync(context, flowId, pending.Email, code, pending.ReturnUrl, pending);
+            return result.Status == SignInStatus.WrongCode ? WrongCode(pending) : result;
         }
         catch (SessionAuthorityUnavailableException)
         {
@@ -329,7 +352,13 @@ internal sealed partial class SignInService(
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
                 var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
                 sessionCookie.Append(context.Response, sessionToken, expiresAt);
-                await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
+                // Someone proved they read this mailbox: the failures before were not consecutive any more. Not so
+                // for "ann+1@x", which may be another's mailbox that shares ann@x's count.
+                if (EmailAddress.IsLimitKeyMailbox(email))
+                {
+                    await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
+                    await store.RemoveAsync(LockOutKey(email), cancellationToken);
+                }
                 if (pending is not null)
                 {
                     await store.RemoveAsync(PendingKey(pending.Id), cancellationToken);
@@ -347,7 +376,7 @@ internal sealed partial class SignInService(
                 Log.SignedIn(logger, EmailAddress.Mask(email));
                 return new SignInAnswer(SignInStatus.SignedIn, ReturnUrl: returnUrl);
             case LoginOutcome.WrongCode:
-                await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeCooldown, cancellationToken);
+                // Typed codes were counted before they were compared; one the gateway holds is no one's guess.
                 return new SignInAnswer(SignInStatus.WrongCode);
             case LoginOutcome.TooManyAttempts:
                 return new SignInAnswer(SignInStatus.TooManyAttempts);
@@ -358,23 +387,65 @@ internal sealed partial class SignInService(
         }
     }
 
-    private async Task<SignInAnswer> WrongCodeAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    private static SignInAnswer WrongCode(PendingSignIn pending)
     {
-        if (pending.FlowId is null)
-        {
-            pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
-            await SavePendingAsync(pending, cancellationToken);
-        }
-
         var left = MaxCodeSubmissions - pending.CodeSubmissions;
         return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
     }
 
-    /// <summary>After MaxFailedCodes failures the account waits out the cool-down, counted from the first failure.</summary>
-    private async Task<SignInAnswer?> CheckCooldownAsync(string email, CancellationToken cancellationToken) =>
-        await store.GetCountAsync(FailedCodesKey(email), cancellationToken) >= options.Value.MaxFailedCodes
-            ? new SignInAnswer(SignInStatus.CoolingDown, RetryAfter: options.Value.FailedCodeCooldown)
-            : null;
+    /// <summary>
+    /// Counts a typed code for the address before it is compared, in one atomic step, so guesses sent at once cannot
+    /// slip past the bound; a sign-in resets the count. The count survives rate-limit windows and waiting (only its
+    /// long safety expiry ends it). Null when the address is past MaxFailedCodes: then nothing may be compared.
+    /// </summary>
+    private async Task<long?> CountAttemptAsync(string email, CancellationToken cancellationToken)
+    {
+        var attempts = await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeLockout, cancellationToken);
+        if (attempts <= options.Value.MaxFailedCodes)
+        {
+            return attempts;
+        }
+
+        await LockOutAsync(email, cancellationToken); // normally done already, at the last failure
+        return null;
+    }
+
+    /// <summary>A counted code was wrong: at MaxFailedCodes failures in a row codes are refused for the address from now on.</summary>
+    private async Task FailedAsync(string email, long attempts, CancellationToken cancellationToken)
+    {
+        if (attempts >= options.Value.MaxFailedCodes)
+        {
+            await LockOutAsync(email, cancellationToken);
+        }
+    }
+
+    private async Task LockOutAsync(string email, CancellationToken cancellationToken)
+    {
+        var since = Encoding.ASCII.GetBytes(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (await store.AddAsync(LockOutKey(email), since, options.Value.FailedCodeLockout, cancellationToken))
+        {
+            Log.LockedOut(logger, EmailAddress.Mask(email), options.Value.MaxFailedCodes);
+        }
+    }
+
+    /// <summary>
+    /// Codes are refused for a locked-out address, however long one waits short of the safety expiry (which is the
+    /// wait reported). A link pressed in the browser that asked for it needs no code, so the owner still gets in.
+    /// </summary>
+    private async Task<SignInAnswer?> CheckLockOutAsync(string email, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(LockOutKey(email), cancellationToken) is not { } value)
+        {
+            return null;
+        }
+
+        // An unreadable record still locks (never fail open), for the whole expiry.
+        var lockout = options.Value.FailedCodeLockout;
+        var wait = long.TryParse(Encoding.ASCII.GetString(value), System.Globalization.CultureInfo.InvariantCulture, out var since)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(since) + lockout - time.GetUtcNow()
+            : lockout;
+        return wait > TimeSpan.Zero ? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: wait) : null;
+    }
 
     private async Task<PendingSignIn?> FindPendingAsync(HttpContext context)
     {
@@ -389,6 +460,9 @@ internal sealed partial class SignInService(
 
     private ValueTask SavePendingAsync(PendingSignIn pending, CancellationToken cancellationToken) =>
         store.SetAsync(PendingKey(pending.Id), pending, SignInJsonContext.Default.PendingSignIn, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+
+    /// <summary>A code nobody is sent, for requests whose real code has not arrived (or never will).</summary>
+    private static string DecoyCode() => RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
     private static bool TryReadCode(string? input, out string code)
     {
@@ -412,5 +486,8 @@ internal sealed partial class SignInService(
 
         [LoggerMessage(4105, LogLevel.Information, "Signed out (everywhere: {Everywhere}).")]
         public static partial void SignedOut(ILogger logger, bool everywhere);
+
+        [LoggerMessage(4106, LogLevel.Warning, "Codes for {Email} are refused after {Failures} failed codes in a row, until a sign-in with a link in the browser that asked for it.")]
+        public static partial void LockedOut(ILogger logger, string email, int failures);
     }
 }
