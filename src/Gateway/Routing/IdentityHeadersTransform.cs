@@ -14,7 +14,7 @@ namespace Gateway.Routing;
 /// Kratos session token, the sign-in pages' cookies), removes the rewrite and method-override headers unless the route
 /// allows them, then adds the identity headers of the signed-in user. Other headers and cookies pass.
 /// </summary>
-internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> options, SessionCookie sessionCookie, SignIn.BrowserBinding binding, RoutePolicies policies) : ITransformProvider
+internal sealed class IdentityHeadersTransform(IServiceProvider services, RoutePolicies policies) : ITransformProvider
 {
     /// <summary>
     /// Headers that make some frameworks serve another path or method than the one the gateway judged (IIS URL
@@ -22,12 +22,13 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     /// </summary>
     private static readonly string[] RewriteHeaders = ["X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
 
-    private readonly string userHeader = options.Value.User;
-    private readonly string emailHeader = options.Value.Email;
+    // Read from settings on the first Apply, not when YARP builds its config validator: with bad settings elsewhere
+    // the route check must still run and list its own problems beside theirs (GatewayStart).
+    private string userHeader = "";
+    private string emailHeader = "";
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
-    private readonly FrozenSet<string> consumedCookies =
-        new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
-            .ToFrozenSet(StringComparer.Ordinal);
+    private FrozenSet<string> consumedCookies = FrozenSet<string>.Empty;
+    private bool ready;
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -37,8 +38,22 @@ internal sealed class IdentityHeadersTransform(IOptions<IdentityHeadersOptions> 
     {
     }
 
-    public void Apply(TransformBuilderContext context) =>
+    public void Apply(TransformBuilderContext context)
+    {
+        if (!ready)
+        {
+            var options = services.GetRequiredService<IOptions<IdentityHeadersOptions>>().Value;
+            var sessionCookie = services.GetRequiredService<SessionCookie>();
+            var binding = services.GetRequiredService<SignIn.BrowserBinding>();
+            userHeader = options.User;
+            emailHeader = options.Email;
+            consumedCookies = new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
+                .ToFrozenSet(StringComparer.Ordinal);
+            ready = true;
+        }
+
         context.AddRequestTransform(policies.Of(context.Route).AllowRewriteHeaders ? TransformAsync : TransformStrictAsync);
+    }
 
     private ValueTask TransformStrictAsync(RequestTransformContext context) => Transform(context, stripRewrites: true);
 
