@@ -20,15 +20,9 @@ public sealed class ActivityTimeoutTests
     {
         await using var app = await GatewayApp.StartAsync(s =>
         {
-            s["ReverseProxy:Routes:chat:ClusterId"] = "chat";
-            s["ReverseProxy:Routes:chat:Match:Path"] = "/chat/{**rest}";
-            s["ReverseProxy:Routes:chat:Metadata:Gateway.ActivityTimeout"] = "01:00:00";
-            s["ReverseProxy:Clusters:chat:Destinations:one:Address"] = s["ReverseProxy:Clusters:app:Destinations:one:Address"];
-            s["ReverseProxy:Routes:feed:ClusterId"] = "feed";
-            s["ReverseProxy:Routes:feed:Match:Path"] = "/feed/{**rest}";
-            s["ReverseProxy:Routes:feed:Metadata:Gateway.ActivityTimeout"] = "01:00:00";
+            s.AddRoute("chat", "/chat/{**rest}", "chat", ("Gateway.ActivityTimeout", "01:00:00"));
+            s.AddRoute("feed", "/feed/{**rest}", "feed", ("Gateway.ActivityTimeout", "01:00:00"));
             s["ReverseProxy:Clusters:feed:HttpRequest:ActivityTimeout"] = "00:02:00";
-            s["ReverseProxy:Clusters:feed:Destinations:one:Address"] = s["ReverseProxy:Clusters:app:Destinations:one:Address"];
         });
 
         Assert.Equal(TimeSpan.FromHours(1), ActivityTimeout(app, "chat"));
@@ -41,11 +35,7 @@ public sealed class ActivityTimeoutTests
         // YARP times activity with the real clock, not TimeProvider: a short timeout (with room for a busy machine) and a real pause.
         await using var app = await GatewayApp.StartAsync(s =>
         {
-            s["ReverseProxy:Routes:slow:ClusterId"] = "slow";
-            s["ReverseProxy:Routes:slow:Match:Path"] = "/slow/{**rest}";
-            s["ReverseProxy:Routes:slow:Metadata:Gateway.Access"] = "Public";
-            s["ReverseProxy:Routes:slow:Metadata:Gateway.ActivityTimeout"] = "00:00:01";
-            s["ReverseProxy:Clusters:slow:Destinations:one:Address"] = s["ReverseProxy:Clusters:app:Destinations:one:Address"];
+            s.AddRoute("slow", "/slow/{**rest}", "slow", ("Gateway.Access", "Public"), ("Gateway.ActivityTimeout", "00:00:01"));
         }, kestrel: true);
 
         var answer = await RawHttp.SendAsync(app.Port, "/slow/pause/5000");

@@ -140,10 +140,7 @@ public sealed class IdentityHeadersTests
     {
         await using var app = await GatewayApp.StartAsync(s =>
         {
-            s["ReverseProxy:Routes:iis:ClusterId"] = "app";
-            s["ReverseProxy:Routes:iis:Match:Path"] = "/iis/{**rest}";
-            s["ReverseProxy:Routes:iis:Metadata:Gateway.Access"] = "Public";
-            s["ReverseProxy:Routes:iis:Metadata:Gateway.AllowRewriteHeaders"] = "true";
+            s.AddRoute("iis", "/iis/{**rest}", metadata: [("Gateway.Access", "Public"), ("Gateway.AllowRewriteHeaders", "true")]);
         }, kestrel: true);
 
         await RawHttp.SendAsync(app.Port, "/iis/default.aspx", ["X-Original-URL: /iis/home", "X-HTTP-Method-Override: PUT"]);
