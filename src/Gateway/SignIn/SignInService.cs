@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Gateway.MagicLinks;
 using Gateway.Mail;
 using Gateway.RateLimiting;
@@ -23,6 +22,7 @@ internal sealed partial class SignInService(
     SessionValidator sessions,
     SignInQueue queue,
     SignInLimits limits,
+    FailedCodes failedCodes,
     TimeProvider time,
     IOptions<SignInOptions> options,
     IOptions<GatewayOptions> gateway,
@@ -32,14 +32,6 @@ internal sealed partial class SignInService(
     private const int MaxCodeSubmissions = 5; // Kratos' default max_submissions per flow
 
     private static string PendingKey(string id) => "gw:pending:" + id;
-
-    // Per mailbox (EmailAddress.LimitKey), hashed: addresses stay out of the store's keys.
-    private static string FailedCodesKey(string email) => "gw:codefail:" + AddressHash(email);
-
-    private static string LockOutKey(string email) => "gw:codelock:" + AddressHash(email);
-
-    private static string AddressHash(string email) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(EmailAddress.LimitKey(email))));
 
     /// <summary>
     /// "Email me a link": validates and limits, remembers the request for this browser, and hands the rest to the
@@ -153,7 +145,7 @@ internal sealed partial class SignInService(
 
         if (!binding.Matches(context.Request, ticket.BindingHash))
         {
-            if (await CheckLockOutAsync(ticket.Email, cancellationToken) is { } lockedOut)
+            if (await failedCodes.LockedOutAsync(ticket.Email, cancellationToken) is { } lockedOut)
             {
                 return lockedOut;
             }
@@ -171,15 +163,15 @@ internal sealed partial class SignInService(
                 return new SignInAnswer(SignInStatus.NeedsCode);
             }
 
-            if (await CountAttemptAsync(ticket.Email, cancellationToken) is not { } attempts)
+            if (await failedCodes.CountAsync(ticket.Email, cancellationToken) is not { } attempts)
             {
-                return await CheckLockOutAsync(ticket.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+                return await failedCodes.RefusalAsync(ticket.Email, cancellationToken);
             }
 
             // Checked here, never by the identity provider: a wrong code must not use up its flow.
             if (!Secrets.Equal(code, ticket.Code))
             {
-                await FailedAsync(ticket.Email, attempts, cancellationToken);
+                await failedCodes.FailedAsync(ticket.Email, attempts, cancellationToken);
                 var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
                 return tries >= MaxCodeSubmissions
                     ? new SignInAnswer(SignInStatus.TooManyAttempts)
@@ -236,7 +228,7 @@ internal sealed partial class SignInService(
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
         }
 
-        if (await CheckLockOutAsync(pending.Email, cancellationToken) is { } lockedOut)
+        if (await failedCodes.LockedOutAsync(pending.Email, cancellationToken) is { } lockedOut)
         {
             return lockedOut;
         }
@@ -251,14 +243,14 @@ internal sealed partial class SignInService(
         // so wrong ones neither take longer for real accounts nor use up the flow behind the emailed link.
         pending = pending with { CodeSubmissions = pending.CodeSubmissions + 1 };
         await SavePendingAsync(pending, cancellationToken);
-        if (await CountAttemptAsync(pending.Email, cancellationToken) is not { } attempts)
+        if (await failedCodes.CountAsync(pending.Email, cancellationToken) is not { } attempts)
         {
-            return await CheckLockOutAsync(pending.Email, cancellationToken) ?? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: options.Value.FailedCodeLockout);
+            return await failedCodes.RefusalAsync(pending.Email, cancellationToken);
         }
 
         if (!Secrets.Equal(code, pending.Code ?? "") || pending.FlowId is not { } flowId || pending.TicketHash is null)
         {
-            await FailedAsync(pending.Email, attempts, cancellationToken);
+            await failedCodes.FailedAsync(pending.Email, attempts, cancellationToken);
             return WrongCode(pending);
         }
 
@@ -352,13 +344,7 @@ internal sealed partial class SignInService(
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
                 var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
                 sessionCookie.Append(context.Response, sessionToken, expiresAt);
-                // Someone proved they read this mailbox: the failures before were not consecutive any more. Not so
-                // for "ann+1@x", which may be another's mailbox that shares ann@x's count.
-                if (EmailAddress.IsLimitKeyMailbox(email))
-                {
-                    await store.RemoveAsync(FailedCodesKey(email), cancellationToken);
-                    await store.RemoveAsync(LockOutKey(email), cancellationToken);
-                }
+                await failedCodes.SignedInAsync(email, cancellationToken);
                 if (pending is not null)
                 {
                     await store.RemoveAsync(PendingKey(pending.Id), cancellationToken);
@@ -391,60 +377,6 @@ internal sealed partial class SignInService(
     {
         var left = MaxCodeSubmissions - pending.CodeSubmissions;
         return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
-    }
-
-    /// <summary>
-    /// Counts a typed code for the address before it is compared, in one atomic step, so guesses sent at once cannot
-    /// slip past the bound; a sign-in resets the count. The count survives rate-limit windows and waiting (only its
-    /// long safety expiry ends it). Null when the address is past MaxFailedCodes: then nothing may be compared.
-    /// </summary>
-    private async Task<long?> CountAttemptAsync(string email, CancellationToken cancellationToken)
-    {
-        var attempts = await store.IncrementAsync(FailedCodesKey(email), options.Value.FailedCodeLockout, cancellationToken);
-        if (attempts <= options.Value.MaxFailedCodes)
-        {
-            return attempts;
-        }
-
-        await LockOutAsync(email, cancellationToken); // normally done already, at the last failure
-        return null;
-    }
-
-    /// <summary>A counted code was wrong: at MaxFailedCodes failures in a row codes are refused for the address from now on.</summary>
-    private async Task FailedAsync(string email, long attempts, CancellationToken cancellationToken)
-    {
-        if (attempts >= options.Value.MaxFailedCodes)
-        {
-            await LockOutAsync(email, cancellationToken);
-        }
-    }
-
-    private async Task LockOutAsync(string email, CancellationToken cancellationToken)
-    {
-        var since = Encoding.ASCII.GetBytes(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (await store.AddAsync(LockOutKey(email), since, options.Value.FailedCodeLockout, cancellationToken))
-        {
-            Log.LockedOut(logger, EmailAddress.Mask(email), options.Value.MaxFailedCodes);
-        }
-    }
-
-    /// <summary>
-    /// Codes are refused for a locked-out address, however long one waits short of the safety expiry (which is the
-    /// wait reported). A link pressed in the browser that asked for it needs no code, so the owner still gets in.
-    /// </summary>
-    private async Task<SignInAnswer?> CheckLockOutAsync(string email, CancellationToken cancellationToken)
-    {
-        if (await store.GetAsync(LockOutKey(email), cancellationToken) is not { } value)
-        {
-            return null;
-        }
-
-        // An unreadable record still locks (never fail open), for the whole expiry.
-        var lockout = options.Value.FailedCodeLockout;
-        var wait = long.TryParse(Encoding.ASCII.GetString(value), System.Globalization.CultureInfo.InvariantCulture, out var since)
-            ? DateTimeOffset.FromUnixTimeMilliseconds(since) + lockout - time.GetUtcNow()
-            : lockout;
-        return wait > TimeSpan.Zero ? new SignInAnswer(SignInStatus.LockedOut, RetryAfter: wait) : null;
     }
 
     private async Task<PendingSignIn?> FindPendingAsync(HttpContext context)
@@ -486,8 +418,5 @@ internal sealed partial class SignInService(
 
         [LoggerMessage(4105, LogLevel.Information, "Signed out (everywhere: {Everywhere}).")]
         public static partial void SignedOut(ILogger logger, bool everywhere);
-
-        [LoggerMessage(4106, LogLevel.Warning, "Codes for {Email} are refused after {Failures} failed codes in a row, until a sign-in with a link in the browser that asked for it.")]
-        public static partial void LockedOut(ILogger logger, string email, int failures);
     }
 }
