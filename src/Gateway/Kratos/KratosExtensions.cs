@@ -8,8 +8,8 @@ internal static class KratosExtensions
     public static IServiceCollection AddKratos(this IServiceCollection services)
     {
         services.AddValidatedOptions<KratosOptions>(KratosOptions.SectionName)
-            .Validate(o => o.PublicUrl is null || o.PublicUrl.Scheme is "http" or "https", "Kratos:PublicUrl must be an http(s) URL.")
-            .Validate(o => o.AdminUrl is null || o.AdminUrl.Scheme is "http" or "https", "Kratos:AdminUrl must be an http(s) URL.")
+            .Validate(o => o.PublicUrl is null || IsHttpUrl(o.PublicUrl), "Kratos:PublicUrl must be an absolute http(s) URL, such as 'http://kratos:4433/'.")
+            .Validate(o => o.AdminUrl is null || IsHttpUrl(o.AdminUrl), "Kratos:AdminUrl must be an absolute http(s) URL, such as 'http://kratos:4434/'.")
             .Validate(o => !string.IsNullOrEmpty(o.CourierSecret), "Kratos:CourierSecret is required: the shared secret of courier.http.request_config.auth in kratos.yml (32+ characters).");
 
         services.AddHttpClient<KratosClient>((sp, http) =>
@@ -40,6 +40,9 @@ internal static class KratosExtensions
         services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag]);
         return services;
     }
+
+    // "kratos:4433" binds as an absolute URL with the scheme "kratos"; "not-a-url" as a relative one.
+    private static bool IsHttpUrl(Uri uri) => uri.IsAbsoluteUri && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
 
     private static Uri WithTrailingSlash(Uri uri) =>
         uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");

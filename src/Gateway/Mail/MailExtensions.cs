@@ -10,7 +10,8 @@ internal static class MailExtensions
     {
         var development = builder.Environment.IsDevelopment();
         builder.Services.AddValidatedOptions<MailOptions>(MailOptions.SectionName)
-            .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Mail:From must be an address such as 'Sign-in <sign-in@example.com>'.")
+            .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out var from) && from.Address.IndexOf('@') is > 0 and var at && at < from.Address.Length - 1,
+                "Mail:From must be an address such as 'Sign-in <sign-in@example.com>'.")
             .Validate(o => development || !string.IsNullOrWhiteSpace(o.Smtp.Host),
                 "Mail:Smtp:Host is required outside Development: sign-in emails need an SMTP relay (the dev mailbox exists only in Development).")
             .Validate(o => o.ClaimLease > o.MaxRetryDelay, "Mail:ClaimLease must be longer than Mail:MaxRetryDelay, or a message being retried could be taken over and sent twice.");

@@ -1,0 +1,18 @@
+namespace Gateway.Tests;
+
+/// <summary>A setting ops mistype stops the start with a message that names it, not an exception about something else.</summary>
+public sealed class BadSettingsTests
+{
+    [Theory]
+    [InlineData("Kratos:PublicUrl", "kratos:4433", "Kratos:PublicUrl must be an absolute http(s) URL")]
+    [InlineData("Kratos:PublicUrl", "not-a-url", "Kratos:PublicUrl must be an absolute http(s) URL")]
+    [InlineData("Kratos:AdminUrl", "/admin", "Kratos:AdminUrl must be an absolute http(s) URL")]
+    [InlineData("Mail:From", "bad", "Mail:From must be an address")]
+    [InlineData("Mail:From", "Sign-in <sign-in>", "Mail:From must be an address")]
+    public async Task ABadValueStopsTheStartNamingTheSetting(string setting, string value, string message)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartAsync(s => s[setting] = value));
+
+        Assert.Contains(message, error.ToString());
+    }
+}
