@@ -221,6 +221,7 @@ public sealed partial class FakeKratos : IDisposable
             ("GET", ["self-service", "recovery", "flows"]) => GetRecoveryFlow(call),
             ("POST", ["self-service", "recovery"]) => UpdateRecoveryFlow(call),
             ("DELETE", ["self-service", "logout", "api"]) => Logout(call),
+            ("POST", ["admin", "recovery", "code"]) => CreateRecoveryCode(call),
             ("GET", ["admin", "identities"]) => ListIdentities(call),
             ("POST", ["admin", "identities"]) => CreateIdentity(call),
             ("GET", ["admin", "identities", var id]) => GetIdentity(id),

@@ -290,6 +290,12 @@ internal sealed class RecoveryFlow
 
     public FakeIdentity? CodeIdentity { get; set; }
 
+    /// <summary>The code came from <c>POST /admin/recovery/code</c>: it does not mark the address verified.</summary>
+    public bool AdminCode { get; set; }
+
+    /// <summary><c>DangerousSkipCSRFCheck</c>, set on flows the admin API creates.</summary>
+    public bool SkipCsrfCheck { get; set; }
+
     /// <summary>Not persisted by Kratos: only echoed in the answer to the request that carried it.</summary>
     public JsonNode? TransientPayload { get; set; }
 }

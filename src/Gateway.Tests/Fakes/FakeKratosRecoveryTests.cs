@@ -315,6 +315,29 @@ public sealed class FakeKratosRecoveryTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, (await SubmitAsync("", """{"method":"code","code":"123456"}""")).Status);
     }
 
+    [Fact]
+    public async Task AnAdminCodeForAnApiFlowYieldsACodeRecoverySessionWithoutVerifyingTheAddress()
+    {
+        var alice = kratos.AddIdentity("alice@example.com");
+
+        var (created, minted, _) = await SendAsync(Native(HttpMethod.Post, "admin/recovery/code", $$"""{"identity_id":"{{alice.Id}}","expires_in":"10m","flow_type":"api"}"""));
+
+        Assert.Equal(HttpStatusCode.Created, created);
+        var flowId = new Uri(minted["recovery_link"]!.GetValue<string>()).Query["?flow=".Length..];
+        Assert.Equal(clock.GetUtcNow() + TimeSpan.FromMinutes(10), DateTimeOffset.Parse(minted["expires_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        var (status, flow, _) = await SubmitAsync(flowId, $$"""{"method":"code","code":"{{minted["recovery_code"]!.GetValue<string>()}}"}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("set_ory_session_token", flow["continue_with"]![0]!["action"]!.GetValue<string>());
+        Assert.Equal("code_recovery", Assert.Single(kratos.Sessions).Method);
+        Assert.False(alice.Verified);
+        Assert.Empty(kratos.CourierMessages);
+
+        var (unknown, error, _) = await SendAsync(Native(HttpMethod.Post, "admin/recovery/code", $$"""{"identity_id":"{{Guid.NewGuid()}}","flow_type":"api"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, unknown);
+        Assert.Equal("could not find identity", error["error"]!["reason"]!.GetValue<string>());
+    }
+
     private async Task<string> NewFlowAsync() =>
         (await SendAsync(Native(HttpMethod.Get, "self-service/recovery/api"))).Body["id"]!.GetValue<string>();
 
