@@ -146,6 +146,62 @@ public sealed partial class FakeKratos
             "login_code_valid", identity.Address, subject, body, code, flow.TransientPayload?.ToJsonString(), KratosWire.Jsonnet(ctx));
     }
 
+    // courier/template/email/recovery_code_valid.go and templates/recovery_code/valid (the HTML body is the same text).
+    private CourierMessage RecoveryCodeValidMessage(FakeIdentity identity, RecoveryFlow flow)
+    {
+        var code = flow.Code!;
+        var minutes = (int)CodeLifespan.TotalMinutes;
+        var subject = $"Use code {code} to recover access to your account";
+        var body = $"Recover access to your account by entering the following code:\n\n{code}\n\nIf this was not you, do nothing. This code expires in {minutes} minutes.\n";
+        var ctx = new JsonObject
+        {
+            ["recipient"] = identity.Address,
+            ["subject"] = subject,
+            ["body"] = body,
+            ["html_body"] = body,
+            ["template_type"] = "recovery_code_valid",
+            ["template_data"] = new JsonObject
+            {
+                ["to"] = identity.Address,
+                ["recovery_code"] = code,
+                ["identity"] = identity.ToJson(),
+                ["request_url"] = flow.RequestUrl,
+
+                // x.ParseRawMessageOrEmpty: {} when the submission carried none.
+                ["transient_payload"] = flow.TransientPayload?.DeepClone() ?? new JsonObject(),
+                ["expires_in_minutes"] = minutes,
+            },
+            ["message_type"] = "email",
+            ["request_headers"] = null,
+        };
+        return new CourierMessage(
+            "recovery_code_valid", identity.Address, subject, body, code, flow.TransientPayload?.ToJsonString(), KratosWire.Jsonnet(ctx));
+    }
+
+    // courier/template/email/recovery_code_invalid.go: to the address as typed, no identity, no code.
+    private CourierMessage RecoveryCodeInvalidMessage(string to, RecoveryFlow flow)
+    {
+        const string subject = "Account access attempted";
+        const string body = "Hi,\n\nyou (or someone else) entered this email address when trying to recover access to an account.\n\nHowever, this email address is not on our database of registered users and therefore the attempt has failed.\n\nIf this was you, check if you signed up using a different address.\n\nIf this was not you, please ignore this email.\n";
+        var ctx = new JsonObject
+        {
+            ["recipient"] = to,
+            ["subject"] = subject,
+            ["body"] = body,
+            ["html_body"] = body,
+            ["template_type"] = "recovery_code_invalid",
+            ["template_data"] = new JsonObject
+            {
+                ["to"] = to,
+                ["request_url"] = flow.RequestUrl,
+                ["transient_payload"] = flow.TransientPayload?.DeepClone() ?? new JsonObject(),
+            },
+            ["message_type"] = "email",
+            ["request_headers"] = null,
+        };
+        return new CourierMessage("recovery_code_invalid", to, subject, body, null, flow.TransientPayload?.ToJsonString(), KratosWire.Jsonnet(ctx));
+    }
+
     private Task Enqueue(CourierMessage message)
     {
         lock (courierGate)

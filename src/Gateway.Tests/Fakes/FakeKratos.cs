@@ -165,7 +165,7 @@ public sealed partial class FakeKratos : IDisposable
         }
     }
 
-    private FakeSession CreateSession(FakeIdentity identity, TimeSpan lifetime, string ip, string userAgent, string location)
+    private FakeSession CreateSession(FakeIdentity identity, TimeSpan lifetime, string ip, string userAgent, string location, string method = "code")
     {
         var now = time.GetUtcNow();
         var session = new FakeSession(
@@ -177,6 +177,7 @@ public sealed partial class FakeKratos : IDisposable
             IpAddress = ip,
             UserAgent = userAgent,
             Location = location,
+            Method = method,
         };
         byToken[session.Token] = session;
         byCookie[session.Cookie] = session;
@@ -216,7 +217,11 @@ public sealed partial class FakeKratos : IDisposable
             ("GET", ["self-service", "login", "api"]) => CreateLoginFlow(call),
             ("GET", ["self-service", "login", "flows"]) => GetLoginFlow(call),
             ("POST", ["self-service", "login"]) => UpdateLoginFlow(call),
+            ("GET", ["self-service", "recovery", "api"]) => CreateRecoveryFlow(call),
+            ("GET", ["self-service", "recovery", "flows"]) => GetRecoveryFlow(call),
+            ("POST", ["self-service", "recovery"]) => UpdateRecoveryFlow(call),
             ("DELETE", ["self-service", "logout", "api"]) => Logout(call),
+            ("POST", ["admin", "recovery", "code"]) => CreateRecoveryCode(call),
             ("GET", ["admin", "identities"]) => ListIdentities(call),
             ("POST", ["admin", "identities"]) => CreateIdentity(call),
             ("GET", ["admin", "identities", var id]) => GetIdentity(id),

@@ -151,6 +151,12 @@ public sealed class FakeSession(string id, string identityId, string email, stri
 
     public string Location { get; init; } = "";
 
+    /// <summary>
+    /// The authentication method recorded as the session's AMR: "code" for the code login, "code_recovery" for a
+    /// session issued by the recovery flow (identity.CredentialsTypeRecoveryCode).
+    /// </summary>
+    public string Method { get; init; } = "code";
+
     /// <summary>The identity the session belongs to; sessions built by hand without one render a minimal identity.</summary>
     public FakeIdentity? Identity { get; init; }
 
@@ -171,7 +177,7 @@ public sealed class FakeSession(string id, string identityId, string email, stri
         ["expires_at"] = KratosWire.Time(ExpiresAt),
         ["authenticated_at"] = KratosWire.Time(IssuedAt),
         ["authenticator_assurance_level"] = "aal1",
-        ["authentication_methods"] = new JsonArray(new JsonObject { ["method"] = "code", ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(IssuedAt) }),
+        ["authentication_methods"] = new JsonArray(new JsonObject { ["method"] = Method, ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(IssuedAt) }),
         ["issued_at"] = KratosWire.Time(IssuedAt),
         ["identity"] = expandIdentity ? Identity?.ToJson() ?? MinimalIdentity() : null,
         ["devices"] = expandDevices
@@ -246,4 +252,50 @@ internal sealed class LoginFlow
 
     /// <summary>The ui.messages of the last answer, which Kratos persists with the flow.</summary>
     public JsonArray Messages { get; set; } = [];
+}
+
+/// <summary>A self-service recovery flow (v1, <c>choose_recovery_address</c> off) and its one code.</summary>
+internal sealed class RecoveryFlow
+{
+    public required string Id { get; init; }
+
+    /// <summary>"api", or "browser" for the replacement a rejected Cookie/Origin creates.</summary>
+    public required string Type { get; init; }
+
+    public required DateTimeOffset IssuedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public required string RequestUrl { get; init; }
+
+    /// <summary>The primary strategy's node group ("code" or "link"); an error handled by the flow handler sets "default".</summary>
+    public string Active { get; set; } = "code";
+
+    public string State { get; set; } = "choose_method";
+
+    /// <summary>The persisted ui.nodes.</summary>
+    public JsonArray Nodes { get; set; } = [];
+
+    /// <summary>The persisted ui.messages.</summary>
+    public JsonArray Messages { get; set; } = [];
+
+    /// <summary>Code submissions on this flow (selfservice_recovery_flows.submit_count): never reset.</summary>
+    public int SubmitCount { get; set; }
+
+    public string? Code { get; set; }
+
+    public DateTimeOffset CodeExpiresAt { get; set; }
+
+    public bool CodeUsed { get; set; }
+
+    public FakeIdentity? CodeIdentity { get; set; }
+
+    /// <summary>The code came from <c>POST /admin/recovery/code</c>: it does not mark the address verified.</summary>
+    public bool AdminCode { get; set; }
+
+    /// <summary><c>DangerousSkipCSRFCheck</c>, set on flows the admin API creates.</summary>
+    public bool SkipCsrfCheck { get; set; }
+
+    /// <summary>Not persisted by Kratos: only echoed in the answer to the request that carried it.</summary>
+    public JsonNode? TransientPayload { get; set; }
 }

@@ -11,26 +11,109 @@ public sealed class ShippedKratosConfigTests
     private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "Kratos", "Data");
     private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "shipped-kratos");
 
-    private static JsonNode KratosYml()
+    private static JsonNode KratosYml(string file = "kratos.yml")
     {
         var yaml = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build()
-            .Deserialize<object>(File.ReadAllText(Path.Combine(Shipped, "kratos.yml")));
+            .Deserialize<object>(File.ReadAllText(Path.Combine(Shipped, file)));
         var json = new SerializerBuilder().JsonCompatible().Build().Serialize(yaml);
         return JsonNode.Parse(json)!;
     }
 
+    /// <summary>What <c>kratos serve -c kratos.yml -c kratos.recovery.yml</c> loads: maps merged deeply, the later file winning.</summary>
+    private static JsonNode RecoveryConfig() => Merge(KratosYml(), KratosYml("kratos.recovery.yml"));
+
+    private static JsonNode Merge(JsonNode target, JsonNode overlay)
+    {
+        if (target is not JsonObject into || overlay is not JsonObject from)
+        {
+            return overlay.DeepClone();
+        }
+
+        foreach (var (key, value) in from)
+        {
+            into[key] = into[key] is { } existing && value is not null ? Merge(existing.DeepClone(), value) : value?.DeepClone();
+        }
+
+        return into;
+    }
+
     [Fact]
-    public void KratosYmlIsValidAgainstKratosOwnConfigSchema()
+    public void KratosYmlIsValidAgainstKratosOwnConfigSchema() => AssertValid(KratosYml());
+
+    [Fact]
+    public void KratosYmlWithTheRecoveryOverlayIsValidAgainstKratosOwnConfigSchema() => AssertValid(RecoveryConfig());
+
+    private static void AssertValid(JsonNode config)
     {
         var options = new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
         var tracing = JsonSchema.FromFile(Path.Combine(Data, "tracing-config.schema.ory-x.json"));
         options.SchemaRegistry.Register(new Uri("ory://tracing-config"), tracing);
         var schema = JsonSchema.FromFile(Path.Combine(Data, "config.schema.kratos-v26.2.0.json"));
 
-        var result = schema.Evaluate(KratosYml(), options);
+        var result = schema.Evaluate(config, options);
 
         var errors = result.Details.Where(d => d.HasErrors).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
         Assert.True(result.IsValid, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public void TheRecoveryOverlayEnablesTheCodeRecoveryThatHandsOutSessionTokens()
+    {
+        var config = RecoveryConfig();
+        var recovery = config["selfservice"]!["flows"]!["recovery"]!;
+        Assert.True(recovery["enabled"]!.GetValue<bool>());
+        Assert.Equal("code", recovery["use"]!.GetValue<string>());
+        Assert.True(config["selfservice"]!["methods"]!["code"]!["enabled"]!.GetValue<bool>());
+
+        // Without it Kratos answers the code with 422 browser_location_change_required and the token is lost (§1d).
+        Assert.True(config["feature_flags"]!["use_continue_with_transitions"]!.GetValue<bool>());
+
+        // Recovery "v2" asks for the address again and may send SMS: another protocol.
+        Assert.False(config["feature_flags"]!["choose_recovery_address"]?.GetValue<bool>() ?? false);
+
+        // Kratos would mail unknown addresses itself (recovery_code_invalid): no hint that an account is missing.
+        Assert.False(recovery["notify_unknown_recipients"]?.GetValue<bool>() ?? false);
+
+        // Recovery hooks run on every sign-in: revoking the other sessions would sign the user out everywhere.
+        var hooks = recovery["after"]?["hooks"]?.AsArray() ?? [];
+        Assert.DoesNotContain(hooks, h => h!["hook"]?.GetValue<string>() == "revoke_active_sessions");
+
+        // The code still reaches the gateway's courier endpoint, whole.
+        var request = config["courier"]!["http"]!["request_config"]!;
+        Assert.Equal("http", config["courier"]!["delivery_strategy"]!.GetValue<string>());
+        Assert.EndsWith("/_gateway/kratos/courier", request["url"]!.GetValue<string>());
+        var body = request["body"]!.GetValue<string>();
+        Assert.Equal("function(ctx) ctx\n", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(body["base64://".Length..])));
+
+        // The recovery flow outlives the code, which outlives the longest magic link.
+        var codeLifespan = Duration(config["selfservice"]!["methods"]!["code"]!["config"]!["lifespan"]!.GetValue<string>());
+        Assert.True(codeLifespan >= TimeSpan.FromMinutes(15), $"code lifespan {codeLifespan}");
+        Assert.True(Duration(recovery["lifespan"]!.GetValue<string>()) >= codeLifespan, "recovery flow lifespan < code lifespan");
+
+        // The identity schema makes the email a recovery address, or Kratos would find no one to send a code to.
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Shipped, "identity.schema.json")));
+        var email = schema.RootElement.GetProperty("properties").GetProperty("traits").GetProperty("properties").GetProperty("email");
+        Assert.Equal("email", email.GetProperty("ory.sh/kratos").GetProperty("recovery").GetProperty("via").GetString());
+    }
+
+    [Fact]
+    public void TheRecoveryOverlaysTemplatesSaySignInNeverRecover()
+    {
+        var valid = RecoveryConfig()["courier"]!["templates"]!["recovery_code"]!["valid"]!["email"]!;
+        string[] templates =
+        [
+            valid["subject"]!.GetValue<string>(),
+            valid["body"]!["plaintext"]!.GetValue<string>(),
+            valid["body"]!["html"]!.GetValue<string>(),
+        ];
+
+        foreach (var uri in templates)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(uri["base64://".Length..]));
+            Assert.Contains("{{ .RecoveryCode }}", text, StringComparison.Ordinal);
+            Assert.Contains("sign in", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("recover", text.Replace("{{ .RecoveryCode }}", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        }
     }
 
     [Fact]
