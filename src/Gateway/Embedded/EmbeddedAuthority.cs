@@ -23,6 +23,9 @@ internal sealed partial class EmbeddedAuthority(
 {
     private const int MaxSubmissions = 5;
 
+    /// <summary>Marks the embedded session tokens, so one sent as <c>Authorization: Bearer</c> is told from the app's own.</summary>
+    public const string TokenPrefix = "gw_st_";
+
     public async Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken)
     {
         var domains = options.Value.AllowedDomains;
@@ -68,7 +71,7 @@ internal sealed partial class EmbeddedAuthority(
         var identityId = IdentityId(email);
         var now = time.GetUtcNow();
         var lifetime = options.Value.SessionLifetime;
-        var token = Token();
+        var token = TokenPrefix + Token();
         var session = new EmbeddedSession(Token(), identityId, email, now, now + lifetime, await store.GetCountAsync(GenerationKey(identityId), cancellationToken));
         await store.SetAsync(SessionKey(token), session, EmbeddedJsonContext.Default.EmbeddedSession, lifetime, cancellationToken);
         return new Completion(LoginOutcome.SignedIn, token, session.ExpiresAt);

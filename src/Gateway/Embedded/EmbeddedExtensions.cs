@@ -13,6 +13,7 @@ internal static partial class EmbeddedExtensions
     {
         services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
         services.AddSingleton<ISessionAuthority, EmbeddedAuthority>();
+        services.AddSingleton(new CredentialFormat(EmbeddedAuthority.TokenPrefix));
         services.AddHostedService<EphemeralSessionsWarning>();
         return services;
     }

@@ -46,7 +46,7 @@ internal sealed partial class KratosAuthority(
 
     public async Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
-        var answer = credential.Kind == CredentialKind.KratosCookie
+        var answer = credential.Kind == CredentialKind.AuthorityCookie
             ? await client.WhoAmIWithCookieAsync(credential.Value, cancellationToken)
             : await client.WhoAmIWithTokenAsync(credential.Value, cancellationToken);
         return answer.Session is { Active: true, Identity: { } identity, ExpiresAt: { } expiresAt } session

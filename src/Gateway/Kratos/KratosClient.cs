@@ -21,6 +21,9 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
 {
     public const string SessionCookieName = "ory_kratos_session";
 
+    /// <summary>Kratos session tokens start with this prefix; other bearer tokens belong to the upstream app.</summary>
+    public const string TokenPrefix = "ory_st_";
+
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
 
     /// <summary>Checks a Kratos session token (sent as <c>X-Session-Token</c>, the first credential Kratos reads).</summary>

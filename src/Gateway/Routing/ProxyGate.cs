@@ -106,7 +106,7 @@ internal sealed class ProxyGate(
 
         if (check.Status == SessionStatus.Unavailable)
         {
-            SessionResponses.LogKratosUnavailable(logger, context.Request.Path);
+            SessionResponses.LogAuthorityUnavailable(logger, context.Request.Path);
             return Refuse(context, Verdict.KratosUnavailable);
         }
 

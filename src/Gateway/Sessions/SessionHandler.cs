@@ -22,7 +22,7 @@ internal sealed class SessionHandler(
     : AuthenticationHandler<SessionHandlerOptions>(handlerOptions, loggerFactory, encoder)
 {
     private static readonly AuthenticateResult NoSession = AuthenticateResult.Fail("The session is not valid.");
-    private static readonly AuthenticateResult KratosUnavailable = AuthenticateResult.Fail("Kratos could not check the session.");
+    private static readonly AuthenticateResult AuthorityUnavailable = AuthenticateResult.Fail("The session authority could not check the session.");
 
     private bool unavailable;
 
@@ -47,8 +47,8 @@ internal sealed class SessionHandler(
                 return AuthenticateResult.Success(check.Session!.Ticket(Scheme.Name));
             case SessionStatus.Unavailable:
                 unavailable = true;
-                SessionResponses.LogKratosUnavailable(Logger, Request.Path);
-                return KratosUnavailable;
+                SessionResponses.LogAuthorityUnavailable(Logger, Request.Path);
+                return AuthorityUnavailable;
             default:
                 return NoSession;
         }

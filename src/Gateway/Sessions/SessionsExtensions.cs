@@ -12,6 +12,7 @@ internal static class SessionsExtensions
         services.AddDataProtection().SetApplicationName("gateway");
         services.AddHybridCache().AddSerializer<CachedSession, CachedSessionSerializer>();
         services.AddSingleton<SessionCookie>();
+        services.AddConsumedCookie(sp => sp.GetRequiredService<SessionCookie>().Name);
         services.AddSingleton<SessionValidator>();
 
         services.AddAuthentication(GatewayClaims.Scheme)

@@ -8,6 +8,7 @@ internal static class SignInExtensions
         services.AddOptions<GatewayOptions>()
             .Validate(o => o.PublicOrigin is not null, "Gateway:PublicOrigin is required: emailed links are built from it (e.g. 'https://apps.example.com').");
         services.AddSingleton<BrowserBinding>();
+        services.AddConsumedCookie(sp => sp.GetRequiredService<BrowserBinding>().Name);
         services.AddSingleton<FailedCodes>();
         services.AddSingleton<SignInService>();
         services.AddSingleton<SignInQueue>();

@@ -285,7 +285,7 @@ internal sealed partial class SignInService(
     {
         var cancellationToken = context.RequestAborted;
         var credential = SessionCredential.FromGatewayCookie(context.Request, sessionCookie)
-            ?? SessionCredential.FromKratosCookie(context.Request, sessionCookie);
+            ?? SessionCredential.FromAuthorityCookie(context.Request, sessionCookie);
         try
         {
             if (everywhere && context.User.FindFirst(GatewayClaims.IdentityId)?.Value is { } identityId)
@@ -297,10 +297,10 @@ internal sealed partial class SignInService(
             {
                 await authority.SignOutAsync(own.Value, cancellationToken);
             }
-            else if (credential is { Kind: CredentialKind.KratosCookie } kratosCookie
-                && await sessions.ValidateAsync(kratosCookie, cancellationToken) is { Status: SessionStatus.Valid, Session.SessionId: { Length: > 0 } sessionId })
+            else if (credential is { Kind: CredentialKind.AuthorityCookie } authorityCookie
+                && await sessions.ValidateAsync(authorityCookie, cancellationToken) is { Status: SessionStatus.Valid, Session.SessionId: { Length: > 0 } sessionId })
             {
-                // Kratos' cookie has no logout the gateway can call with it; its session is ended by id, so a copy of
+                // The authority's cookie has no logout the gateway can call with it; its session is ended by id, so a copy of
                 // the cookie (say, one an attacker planted and kept) opens nothing afterwards.
                 await authority.EndSessionAsync(sessionId, cancellationToken);
             }
@@ -311,7 +311,7 @@ internal sealed partial class SignInService(
         }
         finally
         {
-            // The cookies go whatever Kratos said: the browser is signed out either way, and a sign-in it had
+            // The cookies go whatever the authority said: the browser is signed out either way, and a sign-in it had
             // asked for no longer completes with one press here (the link then needs its code).
             sessionCookie.Delete(context.Response);
             if (context.Request.Cookies.ContainsKey(binding.Name))
@@ -319,11 +319,8 @@ internal sealed partial class SignInService(
                 binding.Delete(context.Response);
             }
 
-            // Kratos' own cookie too, accepted or not: one planted by a neighbour must not outlive sign-out.
-            if (context.Request.Cookies.ContainsKey(Kratos.KratosClient.SessionCookieName))
-            {
-                SessionCookie.DeleteKratosCookie(context.Response, sessionCookie.Secure);
-            }
+            // The authority's own cookie too, accepted or not: one planted by a neighbour must not outlive sign-out.
+            sessionCookie.DeleteAuthorityCookie(context.Request, context.Response);
         }
 
         if (credential is { } forget)
