@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 
 namespace Gateway.Kratos;
 

@@ -9,7 +9,7 @@ internal sealed class SessionHandlerOptions : AuthenticationSchemeOptions;
 /// <summary>
 /// Resolves the caller's Kratos session for the gateway's own endpoints, as an authentication handler so
 /// <c>FallbackPolicy</c>, <c>[Authorize]</c> and <c>HttpContext.User</c> work unaided there. Proxied routes are
-/// judged by <see cref="Routing.ProxyGate"/> with the same validator and the same <see cref="SessionResponses"/>.
+/// judged by the proxy gate (Routing) with the same validator and the same <see cref="SessionResponses"/>.
 /// </summary>
 internal sealed class SessionHandler(
     IOptionsMonitor<SessionHandlerOptions> handlerOptions,

@@ -11,6 +11,7 @@ internal static class SignInExtensions
         services.AddConsumedCookie(sp => sp.GetRequiredService<BrowserBinding>().Name);
         services.AddSingleton<FailedCodes>();
         services.AddSingleton<SignInService>();
+        services.AddSingleton<SignInMethods.ICodeArrivals>(sp => sp.GetRequiredService<SignInService>());
         services.AddSingleton<SignInQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<SignInQueue>());
         return services;

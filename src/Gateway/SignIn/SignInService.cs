@@ -3,6 +3,7 @@ using Gateway.MagicLinks;
 using Gateway.Mail;
 using Gateway.RateLimiting;
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 using Gateway.State;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ internal sealed partial class SignInService(
     MagicLinkStore links,
     MailOutbox outbox,
     ISessionAuthority authority,
+    ISignInMethod method,
     BrowserBinding binding,
     SessionCookie sessionCookie,
     SessionValidator sessions,
@@ -27,10 +29,8 @@ internal sealed partial class SignInService(
     IOptions<SignInOptions> options,
     IOptions<GatewayOptions> gateway,
     GatewayPaths paths,
-    ILogger<SignInService> logger)
+    ILogger<SignInService> logger) : ICodeArrivals
 {
-    private const int MaxCodeSubmissions = 5; // Kratos' default max_submissions per flow
-
     private static string PendingKey(string id) => "gw:pending:" + id;
 
     /// <summary>
@@ -70,13 +70,19 @@ internal sealed partial class SignInService(
         var domain = pending.Email[(pending.Email.IndexOf('@') + 1)..];
         var mayRegister = settings.AllowRegistration
             && (settings.RegistrationDomains.Length == 0 || settings.RegistrationDomains.Contains(domain, StringComparer.OrdinalIgnoreCase));
-        var begun = await authority.BeginAsync(pending.Email, pending.Id, mayRegister,
-            (proof, proofExpiresAt) => SavePendingAsync(pending with { FlowId = proof, FlowExpiresAt = proofExpiresAt }, cancellationToken).AsTask(), cancellationToken);
-        if (begun.Code is { } code)
+        if (await method.StartAsync(pending.Email, mayRegister, cancellationToken) is not { } proof)
         {
-            await CodeArrivedAsync(pending.Id, pending.Email, code, (int?)begun.CodeLifetime?.TotalMinutes, cancellationToken);
+            return;
         }
-        else if (!begun.Started
+
+        // Remembered before the code is sent: a provider's code can arrive before its answer does.
+        await SavePendingAsync(pending with { FlowId = proof.Id, FlowExpiresAt = proof.ExpiresAt }, cancellationToken);
+        var sent = await method.SendCodeAsync(proof, pending.Email, pending.Id, cancellationToken);
+        if (sent.Code is { } code)
+        {
+            await CodeArrivedAsync(pending.Id, pending.Email, code, sent.CodeLifetime, cancellationToken);
+        }
+        else if (!sent.Started
             && await store.GetAsync(PendingKey(pending.Id), SignInJsonContext.Default.PendingSignIn, cancellationToken) is { FlowId: not null } started)
         {
             // No code went out (no such account, or one that may not sign in), but Kratos' flow was remembered: a code
@@ -89,7 +95,7 @@ internal sealed partial class SignInService(
     /// The identity provider produced a code for a pending request: wrap it in a one-time link and queue the email
     /// to <paramref name="recipient"/>, the address stored on the identity.
     /// </summary>
-    public async Task CodeArrivedAsync(string correlationId, string recipient, string code, int? expiresInMinutes, CancellationToken cancellationToken)
+    public async Task CodeArrivedAsync(string correlationId, string recipient, string code, TimeSpan? lifetime, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(PendingKey(correlationId), SignInJsonContext.Default.PendingSignIn, cancellationToken) is not { FlowId: { } flowId } pending)
         {
@@ -99,16 +105,16 @@ internal sealed partial class SignInService(
 
         // A link never outlives what it stands for: the request, Kratos' code, or Kratos' flow.
         var now = time.GetUtcNow();
-        TimeSpan[] limits = [pending.ExpiresAt - now, expiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue, pending.FlowExpiresAt is { } flowEnd ? flowEnd - now : TimeSpan.MaxValue];
+        TimeSpan[] limits = [pending.ExpiresAt - now, lifetime ?? TimeSpan.MaxValue, pending.FlowExpiresAt is { } flowEnd ? flowEnd - now : TimeSpan.MaxValue];
         var cap = limits.Min();
         var (token, ticket) = await links.IssueAsync(recipient, code, flowId, pending.ReturnUrl, pending.BindingHash, pending.Id, cap, cancellationToken);
         await SavePendingAsync(pending with { TicketHash = LinkToken.Hash(token), Code = code }, cancellationToken);
 
         var origin = gateway.Value.PublicOrigin!;
         var link = new Uri(origin, paths.Link + "?t=" + token);
-        var lifetime = (int)Math.Ceiling((ticket.ExpiresAt - time.GetUtcNow()).TotalMinutes);
-        await outbox.EnqueueAsync(MagicLinkEmail.Create(recipient, link, code, lifetime, options.Value.SiteName), cancellationToken);
-        Log.LinkQueued(logger, EmailAddress.Mask(recipient), lifetime);
+        var minutes = (int)Math.Ceiling((ticket.ExpiresAt - time.GetUtcNow()).TotalMinutes);
+        await outbox.EnqueueAsync(MagicLinkEmail.Create(recipient, link, code, minutes, options.Value.SiteName), cancellationToken);
+        Log.LinkQueued(logger, EmailAddress.Mask(recipient), minutes);
     }
 
     /// <summary>What the confirm page shows for a link. Changes nothing: mail scanners open links too.</summary>
@@ -153,7 +159,7 @@ internal sealed partial class SignInService(
             // Failures here shut off code entry for this link in other browsers only: the ticket stays, so the
             // browser that asked for it still signs in with one press, whatever a stranger holding the URL typed.
             var failuresKey = "gw:linkfail:" + LinkToken.Hash(token!);
-            if (await store.GetCountAsync(failuresKey, cancellationToken) >= MaxCodeSubmissions)
+            if (await store.GetCountAsync(failuresKey, cancellationToken) >= CodeSubmissions.Max)
             {
                 return new SignInAnswer(SignInStatus.TooManyAttempts);
             }
@@ -173,9 +179,9 @@ internal sealed partial class SignInService(
             {
                 await failedCodes.FailedAsync(ticket.Email, attempts, cancellationToken);
                 var tries = await store.IncrementAsync(failuresKey, links.Lifetime, cancellationToken);
-                return tries >= MaxCodeSubmissions
+                return tries >= CodeSubmissions.Max
                     ? new SignInAnswer(SignInStatus.TooManyAttempts)
-                    : new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: MaxCodeSubmissions - (int)tries);
+                    : new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: CodeSubmissions.Max - (int)tries);
             }
         }
 
@@ -233,7 +239,7 @@ internal sealed partial class SignInService(
             return lockedOut;
         }
 
-        if (pending.CodeSubmissions >= MaxCodeSubmissions)
+        if (pending.CodeSubmissions >= CodeSubmissions.Max)
         {
             return new SignInAnswer(SignInStatus.TooManyAttempts);
         }
@@ -335,7 +341,7 @@ internal sealed partial class SignInService(
     private async Task<SignInAnswer> CompleteAsync(HttpContext context, string flowId, string email, string code, string returnUrl, PendingSignIn? pending)
     {
         var cancellationToken = context.RequestAborted;
-        var step = await authority.CompleteAsync(flowId, email, code, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        var step = await method.CompleteAsync(flowId, email, code, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
         switch (step.Outcome)
         {
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
@@ -372,7 +378,7 @@ internal sealed partial class SignInService(
 
     private static SignInAnswer WrongCode(PendingSignIn pending)
     {
-        var left = MaxCodeSubmissions - pending.CodeSubmissions;
+        var left = CodeSubmissions.Max - pending.CodeSubmissions;
         return left > 0 ? new SignInAnswer(SignInStatus.WrongCode, AttemptsLeft: left) : new SignInAnswer(SignInStatus.TooManyAttempts);
     }
 
