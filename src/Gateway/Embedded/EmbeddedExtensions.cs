@@ -1,6 +1,6 @@
+using Gateway.Mail;
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.SignIn;
 using Gateway.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using Gateway.Mail;
 using Gateway.Sessions;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;

@@ -3,7 +3,7 @@ namespace Gateway.Sessions;
 /// <summary>
 /// How a session is checked and ended: a credential in, an identity out; revoke one session or all of an identity's.
 /// Kratos owns them when configured; otherwise the gateway itself (embedded, for one machine and trials). How a
-/// session is obtained is a sign-in method (<see cref="SignInMethods.ISignInMethod"/>). An authority that cannot
+/// session is obtained is a sign-in method (ISignInMethod). An authority that cannot
 /// answer throws <see cref="SessionAuthorityUnavailableException"/>; every other outcome is a value.
 /// </summary>
 internal interface ISessionAuthority

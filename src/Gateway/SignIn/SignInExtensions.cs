@@ -1,3 +1,8 @@
+using System.Threading.RateLimiting;
+using Gateway.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
 namespace Gateway.SignIn;
 
 internal static class SignInExtensions
@@ -10,6 +15,13 @@ internal static class SignInExtensions
         services.AddSingleton<BrowserBinding>();
         services.AddConsumedCookie(sp => sp.GetRequiredService<BrowserBinding>().Name);
         services.AddSingleton<FailedCodes>();
+        services.AddSingleton<SignInLimits>();
+
+        // Per client IP on the POSTs of the sign-in pages (GETs are free: they change nothing).
+        services.Configure<RateLimiterOptions>(limiter => limiter.AddPolicy(RateLimitingExtensions.SignInPolicy, context =>
+            HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                ? RateLimitPartition.GetNoLimiter("reads")
+                : RateLimitingExtensions.PerClient(context, "gw:limit:ip:", context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute)));
         services.AddSingleton<SignInService>();
         services.AddSingleton<SignInMethods.ICodeArrivals>(sp => sp.GetRequiredService<SignInService>());
         services.AddSingleton<SignInQueue>();
