@@ -14,6 +14,7 @@ internal static class SessionsExtensions
         services.AddSingleton<SessionCookie>();
         services.AddConsumedCookie(sp => sp.GetRequiredService<SessionCookie>().Name);
         services.AddSingleton<SessionValidator>();
+        services.AddSingleton<SessionSignOut>();
 
         services.AddAuthentication(GatewayClaims.Scheme)
             .AddScheme<SessionHandlerOptions, SessionHandler>(GatewayClaims.Scheme, null);

@@ -22,8 +22,13 @@ internal static class SignInExtensions
             HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("reads")
                 : RateLimitingExtensions.PerClient(context, "gw:limit:ip:", context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute)));
-        services.AddSingleton<SignInService>();
-        services.AddSingleton<SignInMethods.ICodeArrivals>(sp => sp.GetRequiredService<SignInService>());
+        services.AddSingleton<PendingSignIns>();
+        services.AddSingleton<SignInRequests>();
+        services.AddSingleton<SignInStarter>();
+        services.AddSingleton<SignInMethods.ICodeArrivals, CodeMailer>();
+        services.AddSingleton<SignInCompletion>();
+        services.AddSingleton<LinkRedemption>();
+        services.AddSingleton<CodeEntry>();
         services.AddSingleton<SignInQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<SignInQueue>());
         return services;

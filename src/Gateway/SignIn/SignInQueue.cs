@@ -29,7 +29,7 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var slots = new SemaphoreSlim(Parallelism);
-        var service = services.GetRequiredService<SignInService>();
+        var service = services.GetRequiredService<SignInStarter>();
         await foreach (var pending in queue.Reader.ReadAllAsync(stoppingToken))
         {
             await slots.WaitAsync(stoppingToken);
