@@ -7,7 +7,7 @@ namespace Gateway.Sessions;
 internal sealed class SessionHandlerOptions : AuthenticationSchemeOptions;
 
 /// <summary>
-/// Resolves the caller's Kratos session for the gateway's own endpoints, as an authentication handler so
+/// Resolves the caller's session for the gateway's own endpoints, as an authentication handler so
 /// <c>FallbackPolicy</c>, <c>[Authorize]</c> and <c>HttpContext.User</c> work unaided there. Proxied routes are
 /// judged by the proxy gate (Routing) with the same validator and the same <see cref="SessionResponses"/>.
 /// </summary>
@@ -28,7 +28,7 @@ internal sealed class SessionHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        // The error page, re-executed for a refused or failed request, needs no user: asking again would call Kratos
+        // The error page, re-executed for a refused or failed request, needs no user: asking again would call the authority
         // a second time in an outage (another timeout) and throw again where the session check itself failed.
         if (Errors.GatewayError.IsReExecuted(Context))
         {

@@ -5,7 +5,7 @@ namespace Gateway.SignIn;
 
 /// <summary>
 /// Starts accepted sign-ins off the request path, so the answer to "email me a link" takes the same time whether
-/// or not the account exists, and whether or not Kratos is slow.
+/// or not the account exists, and whether or not the identity provider is slow.
 /// </summary>
 internal sealed partial class SignInQueue(IServiceProvider services, ILogger<SignInQueue> logger) : BackgroundService
 {
