@@ -16,7 +16,7 @@ internal static class BrowserSession
     {
         var keys = new DirectoryInfo(Path.Combine(home, ".aspnet", "DataProtection-Keys"));
         var provider = DataProtectionProvider.Create(keys, builder => builder.SetApplicationName("gateway"));
-        var cookie = new SessionCookie(provider, Options.Create(new Gateway.Sessions.SessionOptions()), Options.Create(new GatewayOptions()), TimeProvider.System);
+        var cookie = new SessionCookie(provider, Options.Create(new Gateway.Sessions.SessionOptions()), Options.Create(new GatewayOptions()), new CredentialFormat("ory_st_"), TimeProvider.System);
         return $"{cookie.Name}={cookie.Protect(sessionToken)}";
     }
 }

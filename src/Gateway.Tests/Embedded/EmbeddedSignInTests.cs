@@ -83,6 +83,24 @@ public sealed partial class EmbeddedSignInTests
     }
 
     [Fact]
+    public async Task TheEmbeddedSessionTokenWorksAsBearerAndIsRemovedBeforeTheApp()
+    {
+        await using var app = await GatewayApp.StartEmbeddedAsync();
+        var signedIn = await SignInAsync(app, new TestBrowser(app), "grace@example.com");
+        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0];
+        var token = app.Services.GetRequiredService<Gateway.Sessions.SessionCookie>().Unprotect(Uri.UnescapeDataString(cookie["gw_session=".Length..]))!;
+
+        var response = await app.Browser().SendAsync(Http.Api("/api/a").With("Authorization", "Bearer " + token), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var upstream = app.Upstream.Last;
+        var other = await app.Browser().SendAsync(Http.Api("/api/b").With("Authorization", "Bearer someone-elses-token"), Cancel);
+
+        Assert.Equal("grace@example.com", upstream.Single("X-Forwarded-Email"));
+        Assert.Empty(upstream.Values("Authorization"));
+        Assert.NotEqual(HttpStatusCode.OK, other.StatusCode); // the app's own bearer tokens open no gateway session
+    }
+
+    [Fact]
     public async Task SessionsEndAtTheirAbsoluteLifetime()
     {
         await using var app = await GatewayApp.StartEmbeddedAsync(s => s["Embedded:SessionLifetime"] = "01:00:00");

@@ -90,10 +90,6 @@ public sealed class ErrorPageTests
     /// <summary>A session authority with a bug: every call throws something that is not an outage.</summary>
     private sealed class BrokenAuthority : ISessionAuthority
     {
-        public Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken) => throw Bug();
-
-        public Task<Completion> CompleteAsync(string proof, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken) => throw Bug();
-
         public Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken) => Task.FromException<SessionLookup>(Bug());
 
         public Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) => throw Bug();
@@ -101,8 +97,6 @@ public sealed class ErrorPageTests
         public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken) => throw Bug();
 
         public Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken) => throw Bug();
-
-        public Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) => throw Bug();
 
         private static InvalidOperationException Bug() => new("a bug in the session authority");
     }

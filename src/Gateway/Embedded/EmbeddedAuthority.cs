@@ -3,13 +3,14 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Gateway.MagicLinks;
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 using Gateway.State;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Embedded;
 
 /// <summary>
-/// The gateway as its own session authority, for one machine and trials: an identity is a verified email address,
+/// The gateway as its own session authority and sign-in method, for one machine and trials: an identity is a verified email address,
 /// sessions live in the state store (memory, or Redis when configured) with an absolute lifetime, and the cookie
 /// carries only a protected, opaque session id. Sessions can be ended one by one or all at once per identity (each
 /// identity has a generation; ending all bumps it, and older sessions stop matching).
@@ -19,25 +20,29 @@ internal sealed partial class EmbeddedAuthority(
     TimeProvider time,
     MagicLinkStore links,
     IOptions<EmbeddedOptions> options,
-    ILogger<EmbeddedAuthority> logger) : ISessionAuthority
+    ILogger<EmbeddedAuthority> logger) : ISessionAuthority, ISignInMethod
 {
-    private const int MaxSubmissions = 5;
+    /// <summary>Marks the embedded session tokens, so one sent as <c>Authorization: Bearer</c> is told from the app's own.</summary>
+    public const string TokenPrefix = "gw_st_";
 
-    public async Task<BeginResult> BeginAsync(string email, string correlationId, bool mayRegister, Func<string, DateTimeOffset?, Task> rememberProof, CancellationToken cancellationToken)
+    public Task<Proof?> StartAsync(string email, bool mayRegister, CancellationToken cancellationToken)
     {
         var domains = options.Value.AllowedDomains;
         if (domains.Length > 0 && !domains.Contains(email[(email.IndexOf('@') + 1)..], StringComparer.OrdinalIgnoreCase))
         {
             Log.DomainNotAllowed(logger);
-            return new BeginResult(false);
+            return Task.FromResult<Proof?>(null);
         }
 
-        var proof = Token();
+        return Task.FromResult<Proof?>(new Proof(Token(), time.GetUtcNow() + links.Lifetime));
+    }
+
+    public async Task<Sent> SendCodeAsync(Proof proof, string email, string correlationId, CancellationToken cancellationToken)
+    {
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
-        var expiresAt = time.GetUtcNow() + links.Lifetime;
-        await store.SetAsync(ProofKey(proof), new EmbeddedProof(email, Hash(code), expiresAt), EmbeddedJsonContext.Default.EmbeddedProof, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
-        await rememberProof(proof, expiresAt);
-        return new BeginResult(true, code, links.Lifetime);
+        var expiresAt = proof.ExpiresAt ?? time.GetUtcNow() + links.Lifetime;
+        await store.SetAsync(ProofKey(proof.Id), new EmbeddedProof(email, Hash(code), expiresAt), EmbeddedJsonContext.Default.EmbeddedProof, links.Lifetime + TimeSpan.FromMinutes(5), cancellationToken);
+        return new Sent(true, code, links.Lifetime);
     }
 
     public async Task<Completion> CompleteAsync(string proof, string email, string code, string? userAgent, string? clientIp, CancellationToken cancellationToken)
@@ -49,7 +54,7 @@ internal sealed partial class EmbeddedAuthority(
         }
 
         // Counted before the code is checked, as Kratos does: the sixth try fails even with the right code.
-        if (await store.IncrementAsync(ProofKey(proof) + ":tries", links.Lifetime, cancellationToken) > MaxSubmissions)
+        if (await store.IncrementAsync(ProofKey(proof) + ":tries", links.Lifetime, cancellationToken) > CodeSubmissions.Max)
         {
             return new Completion(LoginOutcome.TooManyAttempts);
         }
@@ -68,7 +73,7 @@ internal sealed partial class EmbeddedAuthority(
         var identityId = IdentityId(email);
         var now = time.GetUtcNow();
         var lifetime = options.Value.SessionLifetime;
-        var token = Token();
+        var token = TokenPrefix + Token();
         var session = new EmbeddedSession(Token(), identityId, email, now, now + lifetime, await store.GetCountAsync(GenerationKey(identityId), cancellationToken));
         await store.SetAsync(SessionKey(token), session, EmbeddedJsonContext.Default.EmbeddedSession, lifetime, cancellationToken);
         return new Completion(LoginOutcome.SignedIn, token, session.ExpiresAt);
@@ -112,8 +117,6 @@ internal sealed partial class EmbeddedAuthority(
         await store.IncrementAsync(GenerationKey(identityId), options.Value.SessionLifetime + TimeSpan.FromDays(1), cancellationToken);
         Log.EndedEverywhere(logger);
     }
-
-    public Task<string?> FindIdentityIdAsync(string email, CancellationToken cancellationToken) => Task.FromResult<string?>(IdentityId(email));
 
     /// <summary>A stable id per address (a UUID from its SHA-256), so apps keyed by the user header survive restarts.</summary>
     public static string IdentityId(string email)

@@ -1,6 +1,6 @@
+using Gateway.Mail;
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.SignIn;
 using Gateway.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -12,7 +12,10 @@ internal static partial class EmbeddedExtensions
     public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
     {
         services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
-        services.AddSingleton<ISessionAuthority, EmbeddedAuthority>();
+        services.AddSingleton<EmbeddedAuthority>();
+        services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
+        services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());
+        services.AddSingleton(new CredentialFormat(EmbeddedAuthority.TokenPrefix));
         services.AddHostedService<EphemeralSessionsWarning>();
         return services;
     }
@@ -33,7 +36,7 @@ internal static partial class EmbeddedExtensions
     }
 
     private static async Task<Results<NoContent, UnauthorizedHttpResult, ProblemHttpResult>> RevokeAsync(
-        HttpContext context, RevokeRequest? body, ISessionAuthority authority, SessionValidator sessions, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
+        HttpContext context, RevokeRequest? body, EmbeddedAuthority authority, SessionValidator sessions, IOptions<EmbeddedOptions> options, ILoggerFactory loggers)
     {
         if (!Secrets.Equal(context.Request.Headers.Authorization.ToString(), "Bearer " + options.Value.AdminKey))
         {
@@ -45,11 +48,9 @@ internal static partial class EmbeddedExtensions
             return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid email address");
         }
 
-        if (await authority.FindIdentityIdAsync(email, context.RequestAborted) is { } identityId)
-        {
-            await authority.SignOutEverywhereAsync(identityId, context.RequestAborted);
-            await sessions.ForgetIdentityAsync(identityId, context.RequestAborted); // not after the session cache's bound
-        }
+        var identityId = EmbeddedAuthority.IdentityId(email);
+        await authority.SignOutEverywhereAsync(identityId, context.RequestAborted);
+        await sessions.ForgetIdentityAsync(identityId, context.RequestAborted); // not after the session cache's bound
 
         Log.Revoked(loggers.CreateLogger(typeof(EmbeddedExtensions)), EmailAddress.Mask(email));
         return TypedResults.NoContent();

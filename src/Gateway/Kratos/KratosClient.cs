@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 
 namespace Gateway.Kratos;
 
@@ -20,6 +21,9 @@ internal sealed record LoginStep(LoginOutcome Outcome, KratosNativeLogin? Login 
 internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient> logger)
 {
     public const string SessionCookieName = "ory_kratos_session";
+
+    /// <summary>Kratos session tokens start with this prefix; other bearer tokens belong to the upstream app.</summary>
+    public const string TokenPrefix = "ory_st_";
 
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Gateway.Mail;
-using Gateway.SignIn;
+using Gateway.SignInMethods;
 using Gateway.State;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -29,7 +29,7 @@ internal static partial class KratosCourierEndpoint
     private static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<string>, StatusCodeHttpResult>> HandleAsync(
         HttpContext context,
         IOptions<KratosOptions> options,
-        SignInService signIn,
+        ICodeArrivals arrivals,
         MailOutbox outbox,
         IStateStore store,
         ILoggerFactory loggers)
@@ -81,7 +81,8 @@ internal static partial class KratosCourierEndpoint
                     return TypedResults.Ok();
                 }
 
-                await signIn.CodeArrivedAsync(correlation, recipient, code, message.TemplateData?.ExpiresInMinutes, context.RequestAborted);
+                var lifetime = message.TemplateData?.ExpiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
+                await arrivals.CodeArrivedAsync(correlation, recipient, code, lifetime, context.RequestAborted);
             }
             else
             {

@@ -36,6 +36,10 @@ internal static class KratosExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
             .RemoveAllLoggers(); // lookups carry the address in the query string
         services.AddSingleton<ISessionAuthority, KratosAuthority>();
+        services.AddSingleton<SignInMethods.ISignInMethod, KratosCodeMethod>();
+        services.AddSingleton(sp => new CredentialFormat(KratosClient.TokenPrefix, KratosClient.SessionCookieName,
+            sp.GetRequiredService<IOptions<Sessions.SessionOptions>>().Value.AcceptKratosCookie));
+        services.AddConsumedCookie(_ => KratosClient.SessionCookieName);
 
         services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag]);
         return services;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Gateway.SignIn;
 using Gateway.State;
 using Microsoft.Extensions.Options;
 using MimeKit;

@@ -12,7 +12,7 @@ namespace Gateway.Pages;
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class CheckEmailModel(SignInService signIn, MagicLinkStore links, GatewayPaths paths) : PageModel
+internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, MagicLinkStore links, GatewayPaths paths) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -28,13 +28,13 @@ internal sealed class CheckEmailModel(SignInService signIn, MagicLinkStore links
 
     public async Task<IActionResult> OnPostAsync(string? code)
     {
-        var result = await signIn.EnterCodeAsync(HttpContext, code);
+        var result = await codes.EnterCodeAsync(HttpContext, code);
         return Show(result);
     }
 
     public async Task<IActionResult> OnPostResendAsync()
     {
-        var result = await signIn.ResendAsync(HttpContext, token: null);
+        var result = await requests.ResendAsync(HttpContext, token: null);
         return result.Status == SignInStatus.Accepted ? Redirect(paths.CheckEmail) : Show(result);
     }
 

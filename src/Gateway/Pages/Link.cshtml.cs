@@ -13,7 +13,7 @@ namespace Gateway.Pages;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
-internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : PageModel
+internal sealed class LinkModel(LinkRedemption redemption, SignInRequests requests, GatewayPaths paths) : PageModel
 {
     public SignInStatus Status { get; private set; }
 
@@ -37,7 +37,7 @@ internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : Page
     public async Task<IActionResult> OnPostAsync(string? t, string? code)
     {
         this.KeepTokenPrivate();
-        var result = await signIn.RedeemLinkAsync(HttpContext, t, code);
+        var result = await redemption.RedeemLinkAsync(HttpContext, t, code);
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
@@ -68,7 +68,7 @@ internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : Page
     public async Task<IActionResult> OnPostResendAsync(string? t)
     {
         this.KeepTokenPrivate();
-        var result = await signIn.ResendAsync(HttpContext, t);
+        var result = await requests.ResendAsync(HttpContext, t);
         return result.Status switch
         {
             SignInStatus.Accepted => Redirect(paths.CheckEmail),
@@ -79,7 +79,7 @@ internal sealed class LinkModel(SignInService signIn, GatewayPaths paths) : Page
 
     private async Task ShowAsync(string? token)
     {
-        var view = await signIn.ViewLinkAsync(HttpContext, token);
+        var view = await redemption.ViewLinkAsync(HttpContext, token);
         Status = view.Status;
         MaskedEmail = view.MaskedEmail;
         CanResend = view.Status == SignInStatus.Expired;

@@ -20,6 +20,8 @@ internal static class PagesExtensions
         }));
         // A name of the gateway's own, so the proxy can keep it from upstream apps like its other cookies.
         services.AddAntiforgery(options => options.Cookie.Name = AntiforgeryCookie);
+        services.AddConsumedCookie(_ => AntiforgeryCookie);
+        services.AddConsumedCookie(_ => "__Host-" + AntiforgeryCookie);
 
         // Over https the antiforgery cookie gets what the session cookie gets. Its default, Secure only when the
         // request is https, misses the usual setup where a proxy ends TLS and the gateway sees http; and

@@ -10,7 +10,7 @@ namespace Gateway.Pages;
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignInModel(SignInService signIn, GatewayPaths paths) : PageModel
+internal sealed class SignInModel(SignInRequests signIn, GatewayPaths paths) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 

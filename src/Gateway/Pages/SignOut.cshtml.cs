@@ -1,3 +1,4 @@
+using Gateway.Mail;
 using Gateway.Sessions;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;
@@ -9,7 +10,7 @@ namespace Gateway.Pages;
 /// <summary>Sign out here, or on every device (which users of other proxies keep asking for). Only POST signs out.</summary>
 [AllowAnonymous]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignOutModel(SignInService signIn, GatewayPaths paths) : PageModel
+internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding binding, GatewayPaths paths) : PageModel
 {
     public string? MaskedEmail { get; private set; }
 
@@ -29,9 +30,20 @@ internal sealed class SignOutModel(SignInService signIn, GatewayPaths paths) : P
 
     private async Task<IActionResult> SignOutAsync(bool everywhere)
     {
-        var result = await signIn.SignOutAsync(HttpContext, everywhere);
-        return result.Status == SignInStatus.Unavailable
-            ? this.SignInUnavailable()
-            : Redirect(paths.SignIn + "?signedOut=true");
+        bool signedOut;
+        try
+        {
+            signedOut = await signOut.SignOutAsync(HttpContext, everywhere);
+        }
+        finally
+        {
+            // A sign-in this browser had asked for no longer completes with one press here (the link then needs its code).
+            if (Request.Cookies.ContainsKey(binding.Name))
+            {
+                binding.Delete(Response);
+            }
+        }
+
+        return signedOut ? Redirect(paths.SignIn + "?signedOut=true") : this.SignInUnavailable();
     }
 }

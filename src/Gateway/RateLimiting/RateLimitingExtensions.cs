@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Gateway.Errors;
-using Gateway.SignIn;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +8,7 @@ namespace Gateway.RateLimiting;
 
 internal static class RateLimitingExtensions
 {
-    /// <summary>Per client IP, on the POSTs of the sign-in pages (GETs are free: they change nothing).</summary>
+    /// <summary>Per client IP, on the POSTs of the sign-in pages; the sign-in feature adds it with its own budget.</summary>
     public const string SignInPolicy = "gateway-sign-in";
 
     /// <summary>Per client IP, on the embedded authority's admin endpoint.</summary>
@@ -21,15 +20,10 @@ internal static class RateLimitingExtensions
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
     {
         services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.SectionName);
-        services.AddSingleton<SignInLimits>();
+        services.AddSingleton<StoreWindows>();
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests; // the default is 503
-            limiter.AddPolicy(SignInPolicy, context =>
-                HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
-                    ? RateLimitPartition.GetNoLimiter("reads")
-                    : PerClient(context, "gw:limit:ip:", context.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value.RequestsPerIpPerMinute));
-
             // Every call counts, a wrong key or secret too: the limiter runs before the endpoint checks it.
             limiter.AddPolicy(AdminPolicy, context =>
                 PerClient(context, "gw:limit:admin:", context.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.AdminRequestsPerIpPerMinute));
@@ -50,15 +44,15 @@ internal static class RateLimitingExtensions
     /// per-address limits (in Redis, shared by all instances), so a refusal says the real wait. Each policy has a key
     /// space of its own, so one endpoint's traffic never spends another's budget.
     /// </summary>
-    private static RateLimitPartition<string> PerClient(HttpContext context, string name, int perMinute)
+    public static RateLimitPartition<string> PerClient(HttpContext context, string name, int perMinute)
     {
         var services = context.RequestServices;
         var prefixLength = services.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Ipv6PrefixLength;
         var client = ClientAddress.Key(context.Connection.RemoteIpAddress, prefixLength);
-        var limits = services.GetRequiredService<SignInLimits>();
+        var windows = services.GetRequiredService<StoreWindows>();
         var time = services.GetRequiredService<TimeProvider>();
         return RateLimitPartition.Get(name + client, _ => new StoreWindowLimiter(
-            cancellationToken => limits.PerMinuteAsync(name, client, perMinute, cancellationToken), time));
+            cancellationToken => windows.PerMinuteAsync(name, client, perMinute, cancellationToken), time));
     }
 
     /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>

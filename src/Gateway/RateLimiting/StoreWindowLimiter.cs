@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace Gateway.RateLimiting;
 
 /// <summary>
-/// Puts one of <see cref="SignInLimits"/>' store windows behind ASP.NET's rate limiting middleware, so its refusals
+/// Puts one of <see cref="StoreWindows"/> behind ASP.NET's rate limiting middleware, so its refusals
 /// carry the real wait (the built-in fixed window always says its whole window; the Redis one says nothing).
 /// Asynchronous only, as the middleware asks: a synchronous attempt cannot reach the store and is refused.
 /// </summary>

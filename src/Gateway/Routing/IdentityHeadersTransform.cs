@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Gateway.Kratos;
 using Gateway.Sessions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
@@ -10,8 +9,8 @@ namespace Gateway.Routing;
 /// <summary>
 /// On every route: removes what a client could use to pose as someone (any inbound copy of an identity header,
 /// whatever its case, count or '_' spelling, since WSGI/PHP apps read X_Forwarded_Email as X-Forwarded-Email,
-/// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (its own cookie, Kratos' cookie, a
-/// Kratos session token, the sign-in pages' cookies), removes the rewrite and method-override headers unless the route
+/// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (every registered
+/// <see cref="ConsumedCookie"/>, the session token header, an authority bearer token), removes the rewrite and method-override headers unless the route
 /// allows them, then adds the identity headers of the signed-in user. Other headers and cookies pass.
 /// </summary>
 internal sealed class IdentityHeadersTransform(IServiceProvider services, RoutePolicies policies) : ITransformProvider
@@ -28,6 +27,7 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
     private string emailHeader = "";
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private FrozenSet<string> consumedCookies = FrozenSet<string>.Empty;
+    private string bearerPrefix = "";
     private bool ready;
 
     public void ValidateRoute(TransformRouteValidationContext context)
@@ -43,12 +43,10 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
         if (!ready)
         {
             var options = services.GetRequiredService<IOptions<IdentityHeadersOptions>>().Value;
-            var sessionCookie = services.GetRequiredService<SessionCookie>();
-            var binding = services.GetRequiredService<SignIn.BrowserBinding>();
             userHeader = options.User;
             emailHeader = options.Email;
-            consumedCookies = new[] { sessionCookie.Name, KratosClient.SessionCookieName, binding.Name, Pages.PagesExtensions.AntiforgeryCookie, "__Host-" + Pages.PagesExtensions.AntiforgeryCookie }
-                .ToFrozenSet(StringComparer.Ordinal);
+            bearerPrefix = services.GetRequiredService<CredentialFormat>().BearerPrefix;
+            consumedCookies = services.GetServices<ConsumedCookie>().Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
             ready = true;
         }
 
@@ -75,7 +73,7 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
         }
 
         outbound.Remove(SessionCredential.SessionTokenHeader);
-        if (SessionCredential.BearerToken(context.HttpContext.Request) is not null)
+        if (SessionCredential.BearerToken(context.HttpContext.Request, bearerPrefix) is not null)
         {
             outbound.Authorization = null;
         }

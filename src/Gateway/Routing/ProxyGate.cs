@@ -106,8 +106,8 @@ internal sealed class ProxyGate(
 
         if (check.Status == SessionStatus.Unavailable)
         {
-            SessionResponses.LogKratosUnavailable(logger, context.Request.Path);
-            return Refuse(context, Verdict.KratosUnavailable);
+            SessionResponses.LogAuthorityUnavailable(logger, context.Request.Path);
+            return Refuse(context, Verdict.AuthorityUnavailable);
         }
 
         return Refuse(context, Verdict.SignInRequired);
@@ -162,7 +162,7 @@ internal sealed class ProxyGate(
     private sealed class Verdict
     {
         public static readonly Verdict SignInRequired = new();
-        public static readonly Verdict KratosUnavailable = new();
+        public static readonly Verdict AuthorityUnavailable = new();
         public static readonly Verdict Forbidden = new();
 
         /// <summary>YARP could not get an answer and set its status; the status code pages render it.</summary>
@@ -177,7 +177,7 @@ internal sealed class ProxyGate(
             // Thrown here, inside the exception handler, as if nothing had stood in front of it.
             exception?.Throw();
             return this == SignInRequired ? SessionResponses.ChallengeAsync(context, paths, unavailable: false)
-                : this == KratosUnavailable ? SessionResponses.ChallengeAsync(context, paths, unavailable: true)
+                : this == AuthorityUnavailable ? SessionResponses.ChallengeAsync(context, paths, unavailable: true)
                 : this == Forbidden ? SessionResponses.ForbidAsync(context)
                 : Task.CompletedTask;
         }

@@ -22,10 +22,10 @@ internal sealed record CachedSession(
 {
     public bool IsSession => IdentityId is not null;
 
-    /// <summary>Fresh enough to trust without asking Kratos again.</summary>
+    /// <summary>Fresh enough to trust without asking the authority again.</summary>
     public bool IsFresh(DateTimeOffset now) => now < CacheUntil;
 
-    /// <summary>Kratos' own rule: active and not past <c>expires_at</c>, checked again on every cache hit.</summary>
+    /// <summary>The authority's rule (Kratos' own): active and not past <c>expires_at</c>, checked again on every cache hit.</summary>
     public bool IsValid(DateTimeOffset now) => IsSession && now < ExpiresAt;
 
     // When this process last made sure no "end every session" came for the identity since the authority answered

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Sessions;
 
 /// <summary>
-/// The gateway's own session cookie. It carries the Kratos session token encrypted and signed with Data Protection,
+/// The gateway's own session cookie. It carries the authority's session token encrypted and signed with Data Protection,
 /// so the token never travels in plain text and a tampered cookie is simply no session.
 /// </summary>
-internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOptions<SessionOptions> options, IOptions<GatewayOptions> gateway, TimeProvider time)
+internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOptions<SessionOptions> options, IOptions<GatewayOptions> gateway, CredentialFormat format, TimeProvider time)
 {
     private readonly IDataProtector protector = dataProtection.CreateProtector("Gateway.Sessions.SessionCookie.v1");
 
@@ -17,8 +17,8 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
     /// <summary>Over https the <c>__Host-</c> prefix makes browsers refuse the cookie from subdomains or without Secure.</summary>
     public string Name { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + options.Value.CookieName;
 
-    /// <summary>Whether Kratos' own session cookie counts as a credential (<see cref="SessionOptions.AcceptKratosCookie"/>).</summary>
-    public bool AcceptKratosCookie { get; } = options.Value.AcceptKratosCookie;
+    /// <summary>What the authority's tokens and cookie look like.</summary>
+    public CredentialFormat Format { get; } = format;
 
     public string Protect(string sessionToken) => protector.Protect(sessionToken);
 
@@ -41,9 +41,15 @@ internal sealed class SessionCookie(IDataProtectionProvider dataProtection, IOpt
         response.Cookies.Delete(Name, GatewayCookies.Options(Secure));
 
     /// <summary>
-    /// Clears Kratos' own session cookie on the gateway's host, so one planted there cannot sign the browser in again
-    /// after sign-out. (A copy set with a Domain attribute by Kratos' host is Kratos' to clear.)
+    /// Clears the authority's own session cookie on the gateway's host, accepted or not, so one planted there cannot
+    /// sign the browser in again after sign-out. (A copy set with a Domain attribute by the authority's host is its own
+    /// to clear.)
     /// </summary>
-    public static void DeleteKratosCookie(HttpResponse response, bool secure) =>
-        response.Cookies.Delete(Kratos.KratosClient.SessionCookieName, GatewayCookies.Options(secure));
+    public void DeleteAuthorityCookie(HttpRequest request, HttpResponse response)
+    {
+        if (Format.CookieName is { } name && request.Cookies.ContainsKey(name))
+        {
+            response.Cookies.Delete(name, GatewayCookies.Options(Secure));
+        }
+    }
 }

@@ -1,25 +1,21 @@
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.Kratos;
 
 namespace Gateway.Sessions;
 
 internal enum CredentialKind
 {
-    /// <summary>A Kratos session token, from the gateway cookie, <c>X-Session-Token</c> or <c>Authorization: Bearer</c>.</summary>
+    /// <summary>A session token of the authority, from the gateway cookie, <c>X-Session-Token</c> or <c>Authorization: Bearer</c>.</summary>
     SessionToken,
 
-    /// <summary>Kratos' own <c>ory_kratos_session</c> browser cookie.</summary>
-    KratosCookie,
+    /// <summary>The authority's own browser cookie (<see cref="CredentialFormat.CookieName"/>), where accepted.</summary>
+    AuthorityCookie,
 }
 
-/// <summary>The one credential a request is judged by, found in the order Kratos itself reads them.</summary>
+/// <summary>The one credential a request is judged by: header token, bearer token, gateway cookie, authority cookie.</summary>
 internal readonly record struct SessionCredential(CredentialKind Kind, string Value)
 {
     public const string SessionTokenHeader = "X-Session-Token";
-
-    /// <summary>Kratos session tokens start with this prefix; other bearer tokens belong to the upstream app.</summary>
-    public const string KratosTokenPrefix = "ory_st_";
 
     // Worked out when the credential is found, so a connection's memo carries it too.
     private readonly string? cacheKey;
@@ -55,7 +51,7 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             return Token(memo, headerToken, maxLength);
         }
 
-        if (BearerToken(request) is { } bearer)
+        if (BearerToken(request, cookie.Format.BearerPrefix) is { } bearer)
         {
             return Token(memo, bearer, maxLength);
         }
@@ -79,13 +75,13 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             ? new SessionCredential(CredentialKind.SessionToken, token)
             : null;
 
-    /// <summary>The token of <c>Authorization: Bearer ory_st_…</c>; other schemes and tokens are the app's business.</summary>
-    public static string? BearerToken(HttpRequest request)
+    /// <summary>The token of <c>Authorization: Bearer {prefix}…</c>; other schemes and tokens are the app's business.</summary>
+    public static string? BearerToken(HttpRequest request, string prefix)
     {
         var authorization = request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
         return authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            && authorization.AsSpan(scheme.Length).StartsWith(KratosTokenPrefix, StringComparison.Ordinal)
+            && authorization.AsSpan(scheme.Length).StartsWith(prefix, StringComparison.Ordinal)
                 ? authorization[scheme.Length..]
                 : null;
     }
@@ -95,15 +91,15 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             static s => Keyed(Bounded(CredentialKind.SessionToken, s.token, s.maxLength)));
 
     /// <summary>
-    /// Kratos' own session cookie, when <see cref="SessionOptions.AcceptKratosCookie"/> lets it count. The setting is
-    /// fixed at start, so a connection's memo of a Cookie header stays right.
+    /// The authority's own session cookie, when its <see cref="CredentialFormat"/> lets it count. The format is fixed
+    /// at start, so a connection's memo of a Cookie header stays right.
     /// </summary>
-    public static SessionCredential? FromKratosCookie(HttpRequest request, SessionCookie cookie, int maxLength = int.MaxValue) =>
-        cookie.AcceptKratosCookie && request.Cookies.TryGetValue(KratosClient.SessionCookieName, out var kratosCookie) && kratosCookie.Length > 0
-            ? Bounded(CredentialKind.KratosCookie, kratosCookie, maxLength)
+    public static SessionCredential? FromAuthorityCookie(HttpRequest request, SessionCookie cookie, int maxLength = int.MaxValue) =>
+        cookie.Format is { AcceptCookie: true, CookieName: { } name } && request.Cookies.TryGetValue(name, out var value) && value.Length > 0
+            ? Bounded(CredentialKind.AuthorityCookie, value, maxLength)
             : null;
 
-    /// <summary>The gateway's cookie if it decrypts, else Kratos' own cookie if accepted.</summary>
+    /// <summary>The gateway's cookie if it decrypts, else the authority's own cookie if accepted.</summary>
     private static SessionCredential? FromCookies(HttpRequest request, SessionCookie cookie, int maxLength)
     {
         if (FromGatewayCookie(request, cookie, maxLength * 4) is { } own)
@@ -111,13 +107,13 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
             return Bounded(own.Kind, own.Value, maxLength);
         }
 
-        return FromKratosCookie(request, cookie, maxLength);
+        return FromAuthorityCookie(request, cookie, maxLength);
     }
 
     private static SessionCredential? Keyed(SessionCredential? credential) =>
         credential is { } c ? new SessionCredential(c.Kind, c.Value, Hash(c.Kind, c.Value)) : null;
 
-    // An over-long credential is no session, decided without bothering Kratos.
+    // An over-long credential is no session, decided without bothering the authority.
     private static SessionCredential? Bounded(CredentialKind kind, string value, int maxLength) =>
         value.Length <= maxLength ? new SessionCredential(kind, value) : null;
 
@@ -130,6 +126,6 @@ internal readonly record struct SessionCredential(CredentialKind Kind, string Va
         SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(value, utf8)], hash);
         Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
         Convert.TryToHexStringLower(hash, hex, out _);
-        return string.Concat(kind == CredentialKind.KratosCookie ? "gw:session:c:" : "gw:session:t:", hex);
+        return string.Concat(kind == CredentialKind.AuthorityCookie ? "gw:session:c:" : "gw:session:t:", hex);
     }
 }

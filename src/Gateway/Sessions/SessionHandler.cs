@@ -7,9 +7,9 @@ namespace Gateway.Sessions;
 internal sealed class SessionHandlerOptions : AuthenticationSchemeOptions;
 
 /// <summary>
-/// Resolves the caller's Kratos session for the gateway's own endpoints, as an authentication handler so
+/// Resolves the caller's session for the gateway's own endpoints, as an authentication handler so
 /// <c>FallbackPolicy</c>, <c>[Authorize]</c> and <c>HttpContext.User</c> work unaided there. Proxied routes are
-/// judged by <see cref="Routing.ProxyGate"/> with the same validator and the same <see cref="SessionResponses"/>.
+/// judged by the proxy gate (Routing) with the same validator and the same <see cref="SessionResponses"/>.
 /// </summary>
 internal sealed class SessionHandler(
     IOptionsMonitor<SessionHandlerOptions> handlerOptions,
@@ -22,13 +22,13 @@ internal sealed class SessionHandler(
     : AuthenticationHandler<SessionHandlerOptions>(handlerOptions, loggerFactory, encoder)
 {
     private static readonly AuthenticateResult NoSession = AuthenticateResult.Fail("The session is not valid.");
-    private static readonly AuthenticateResult KratosUnavailable = AuthenticateResult.Fail("Kratos could not check the session.");
+    private static readonly AuthenticateResult AuthorityUnavailable = AuthenticateResult.Fail("The session authority could not check the session.");
 
     private bool unavailable;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        // The error page, re-executed for a refused or failed request, needs no user: asking again would call Kratos
+        // The error page, re-executed for a refused or failed request, needs no user: asking again would call the authority
         // a second time in an outage (another timeout) and throw again where the session check itself failed.
         if (Errors.GatewayError.IsReExecuted(Context))
         {
@@ -47,8 +47,8 @@ internal sealed class SessionHandler(
                 return AuthenticateResult.Success(check.Session!.Ticket(Scheme.Name));
             case SessionStatus.Unavailable:
                 unavailable = true;
-                SessionResponses.LogKratosUnavailable(Logger, Request.Path);
-                return KratosUnavailable;
+                SessionResponses.LogAuthorityUnavailable(Logger, Request.Path);
+                return AuthorityUnavailable;
             default:
                 return NoSession;
         }

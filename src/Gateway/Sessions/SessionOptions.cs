@@ -11,11 +11,11 @@ internal sealed class SessionOptions
     [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "Sessions:CookieName may use letters, digits, '_' and '-' only.")]
     public string CookieName { get; set; } = "gw_session";
 
-    /// <summary>How long a valid session answer from Kratos is reused before asking again (the revocation bound).</summary>
+    /// <summary>How long a valid session answer from the authority is reused before asking again (the revocation bound).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Sessions:CacheTtl must be between 0 and 10 minutes.")]
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a "no such session" answer is reused, so a flood of bad credentials cannot flood Kratos.</summary>
+    /// <summary>How long a "no such session" answer is reused, so a flood of bad credentials cannot flood the authority.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Sessions:NegativeCacheTtl must be between 0 and 10 seconds.")]
     public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -33,7 +33,7 @@ internal sealed class SessionOptions
     /// </summary>
     public bool AcceptKratosCookie { get; set; }
 
-    /// <summary>Credentials longer than this are refused without asking Kratos.</summary>
+    /// <summary>Credentials longer than this are refused without asking the authority.</summary>
     [Range(64, 16384)]
     public int MaxCredentialLength { get; set; } = 4096;
 }

@@ -5,7 +5,7 @@ namespace Gateway.Sessions;
 
 /// <summary>
 /// What a caller without a usable session is told, the same from the proxy gate and from the gateway's own
-/// endpoints: browsers go to the sign-in page, API callers get a 401, and when Kratos cannot answer both get 503
+/// endpoints: browsers go to the sign-in page, API callers get a 401, and when the session authority cannot answer both get 503
 /// and nothing is forwarded. A signed-in user outside a route's allow-lists gets 403.
 /// </summary>
 internal static partial class SessionResponses
@@ -24,7 +24,7 @@ internal static partial class SessionResponses
         {
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
             return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required",
-                $"This request needs a signed-in session. Sign in at {paths.SignIn}, or send a Kratos session token.");
+                $"This request needs a signed-in session. Sign in at {paths.SignIn}, or send a session token.");
         }
 
         // Only the gateway builds this URL, from the path it routed on; it is local by construction and is still
@@ -39,6 +39,6 @@ internal static partial class SessionResponses
             "You are signed in, but your account is not on the list of people allowed to open this page. "
             + "Ask the application's owner for access, or sign out and use another account.");
 
-    [LoggerMessage(3101, LogLevel.Warning, "Refused a request to {Path}: Kratos could not check its session (failing closed).")]
-    public static partial void LogKratosUnavailable(ILogger logger, PathString path);
+    [LoggerMessage(3101, LogLevel.Warning, "Refused a request to {Path}: the session authority could not check its session (failing closed).")]
+    public static partial void LogAuthorityUnavailable(ILogger logger, PathString path);
 }

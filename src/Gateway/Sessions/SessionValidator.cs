@@ -16,10 +16,10 @@ internal readonly record struct SessionCheck(SessionStatus Status, CachedSession
 
 /// <summary>
 /// Checks a credential with the session authority (Kratos' <c>/sessions/whoami</c>) through HybridCache. One cache entry per credential
-/// (keyed by its SHA-256); concurrent misses for one credential share one Kratos call (HybridCache's stampede
+/// (keyed by its SHA-256); concurrent misses for one credential share one authority call (HybridCache's stampede
 /// protection). How long an answer is trusted is decided here against <see cref="TimeProvider"/>, because the cache's
-/// own expiry is fixed before Kratos has answered: min(CacheTtl, time to expires_at, Ory-Session-Cache-For), and
-/// NegativeCacheTtl for "no session". Kratos failures are never cached.
+/// own expiry is fixed before the authority has answered: min(CacheTtl, time to expires_at, Ory-Session-Cache-For), and
+/// NegativeCacheTtl for "no session". Authority failures are never cached.
 /// </summary>
 internal sealed partial class SessionValidator(
     HybridCache cache,

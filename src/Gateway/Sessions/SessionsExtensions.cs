@@ -12,7 +12,9 @@ internal static class SessionsExtensions
         services.AddDataProtection().SetApplicationName("gateway");
         services.AddHybridCache().AddSerializer<CachedSession, CachedSessionSerializer>();
         services.AddSingleton<SessionCookie>();
+        services.AddConsumedCookie(sp => sp.GetRequiredService<SessionCookie>().Name);
         services.AddSingleton<SessionValidator>();
+        services.AddSingleton<SessionSignOut>();
 
         services.AddAuthentication(GatewayClaims.Scheme)
             .AddScheme<SessionHandlerOptions, SessionHandler>(GatewayClaims.Scheme, null);

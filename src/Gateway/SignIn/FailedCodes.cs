@@ -1,3 +1,4 @@
+using Gateway.Mail;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

@@ -13,7 +13,7 @@ internal enum SignInStatus
     WrongCode,
     InvalidCode,
 
-    /// <summary>The link or code expired, or Kratos' flow did; a new email is offered.</summary>
+    /// <summary>The link or code expired, or the provider's flow did; a new email is offered.</summary>
     Expired,
 
     /// <summary>The link was used already (or never existed).</summary>

@@ -5,7 +5,7 @@ namespace Gateway.SignIn;
 
 /// <summary>
 /// Starts accepted sign-ins off the request path, so the answer to "email me a link" takes the same time whether
-/// or not the account exists, and whether or not Kratos is slow.
+/// or not the account exists, and whether or not the identity provider is slow.
 /// </summary>
 internal sealed partial class SignInQueue(IServiceProvider services, ILogger<SignInQueue> logger) : BackgroundService
 {
@@ -29,7 +29,7 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var slots = new SemaphoreSlim(Parallelism);
-        var service = services.GetRequiredService<SignInService>();
+        var service = services.GetRequiredService<SignInStarter>();
         await foreach (var pending in queue.Reader.ReadAllAsync(stoppingToken))
         {
             await slots.WaitAsync(stoppingToken);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Gateway.SignIn;
+namespace Gateway.Mail;
 
 /// <summary>
 /// Typed email addresses, made canonical before anything else looks at them: trimmed, NFKC-normalised (so a

@@ -1,6 +1,6 @@
-using Gateway.SignIn;
+using Gateway.Mail;
 
-namespace Gateway.Tests.SignIn;
+namespace Gateway.Tests.Mail;
 
 public sealed class EmailAddressTests
 {
