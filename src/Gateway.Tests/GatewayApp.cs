@@ -108,6 +108,27 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         return app;
     }
 
+    /// <summary>
+    /// The gateway signing in with <paramref name="method"/> (<c>SignIn:Method</c>: "code" or "recovery", see
+    /// <see cref="Methods"/>); the fake Kratos answers both, so a test runs unchanged for each.
+    /// </summary>
+    public static Task<GatewayApp> StartAsync(
+        string method, Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null) =>
+        StartAsync(s =>
+        {
+            s["SignIn:Method"] = method;
+            configure?.Invoke(s);
+        }, kestrel, captureLogs, services);
+
+    /// <summary>The sign-in method the gateway was started with.</summary>
+    public string Method => settings.GetValueOrDefault("SignIn:Method") ?? Methods.Code;
+
+    /// <summary>Codes submitted to Kratos by the configured method (login or recovery flow).</summary>
+    public int CodeSubmissions => Method == Methods.Recovery ? Kratos.RecoveryCodeSubmissions : Kratos.CodeSubmissions;
+
+    /// <summary>The last code Kratos generated for <paramref name="email"/> by the configured method.</summary>
+    public string? LastCode(string email) => Method == Methods.Recovery ? Kratos.LastRecoveryCode(email) : Kratos.LastCode(email);
+
     /// <summary>True when started with Kestrel: clients then reach it over a real loopback socket.</summary>
     public bool OnKestrel { get; private set; }
 

@@ -1,4 +1,5 @@
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Kratos;
@@ -36,7 +37,12 @@ internal static class KratosExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
             .RemoveAllLoggers(); // lookups carry the address in the query string
         services.AddSingleton<ISessionAuthority, KratosAuthority>();
-        services.AddSingleton<SignInMethods.ISignInMethod, KratosCodeMethod>();
+        services.AddValidatedOptions<SignInMethodOptions>(SignInMethodOptions.SectionName);
+        services.AddSingleton<KratosCodeMethod>();
+        services.AddSingleton<KratosRecoveryMethod>();
+        services.AddSingleton<ISignInMethod>(sp => sp.GetRequiredService<IOptions<SignInMethodOptions>>().Value.Method == SignInMethodKind.Recovery
+            ? sp.GetRequiredService<KratosRecoveryMethod>()
+            : sp.GetRequiredService<KratosCodeMethod>());
         services.AddSingleton(sp => new CredentialFormat(KratosClient.TokenPrefix, KratosClient.SessionCookieName,
             sp.GetRequiredService<IOptions<Sessions.SessionOptions>>().Value.AcceptKratosCookie));
         services.AddConsumedCookie(_ => KratosClient.SessionCookieName);

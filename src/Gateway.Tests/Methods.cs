@@ -1,0 +1,11 @@
+namespace Gateway.Tests;
+
+/// <summary>The Kratos sign-in methods (<c>SignIn:Method</c>), for theories that must hold for each.</summary>
+public static class Methods
+{
+    public const string Code = "code";
+
+    public const string Recovery = "recovery";
+
+    public static TheoryData<string> All => new(Code, Recovery);
+}
