@@ -126,8 +126,24 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// <summary>Codes submitted to Kratos by the configured method (login or recovery flow).</summary>
     public int CodeSubmissions => Method == Methods.Recovery ? Kratos.RecoveryCodeSubmissions : Kratos.CodeSubmissions;
 
+    /// <summary>Flows Kratos started for the configured method (login or recovery flows).</summary>
+    public int FlowsCreated => Method == Methods.Recovery ? Kratos.RecoveryFlowsCreated : Kratos.LoginFlowsCreated;
+
     /// <summary>The last code Kratos generated for <paramref name="email"/> by the configured method.</summary>
     public string? LastCode(string email) => Method == Methods.Recovery ? Kratos.LastRecoveryCode(email) : Kratos.LastCode(email);
+
+    /// <summary>The lifespan of the flows the configured method starts (login or recovery flow).</summary>
+    public void SetFlowLifespan(TimeSpan lifespan)
+    {
+        if (Method == Methods.Recovery)
+        {
+            Kratos.RecoveryFlowLifespan = lifespan;
+        }
+        else
+        {
+            Kratos.FlowLifespan = lifespan;
+        }
+    }
 
     /// <summary>True when started with Kestrel: clients then reach it over a real loopback socket.</summary>
     public bool OnKestrel { get; private set; }

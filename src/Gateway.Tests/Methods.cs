@@ -7,5 +7,7 @@ public static class Methods
 
     public const string Recovery = "recovery";
 
-    public static TheoryData<string> All => new(Code, Recovery);
+    public static readonly string[] Names = [Code, Recovery];
+
+    public static TheoryData<string> All => new(Names);
 }
