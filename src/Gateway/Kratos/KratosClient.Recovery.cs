@@ -81,6 +81,56 @@ internal sealed partial class KratosClient
         return new RecoveryStep(LoginOutcome.Refused);
     }
 
+    /// <summary>
+    /// Checks that Kratos answers as the recovery method needs: null when it does, else the problem, naming the
+    /// missing Kratos setting. Starts a flow (recovery enabled with the code method?), then submits to it with an
+    /// Origin header and nothing else, which Kratos refuses before doing anything: with
+    /// <see cref="ContinueWithFlag"/> as a JSON error carrying show_recovery_ui, without it as a 303 redirect.
+    /// </summary>
+    public async Task<string?> CheckRecoverySetupAsync(string origin, CancellationToken cancellationToken)
+    {
+        using var start = new HttpRequestMessage(HttpMethod.Get, "self-service/recovery/api");
+        start.Headers.Accept.Add(Json);
+        using var started = await SendAsync(start, cancellationToken);
+        if (started.StatusCode == HttpStatusCode.BadRequest)
+        {
+            return RecoveryMisconfiguration(await ReadErrorAsync(started, cancellationToken));
+        }
+
+        if (started.StatusCode != HttpStatusCode.OK)
+        {
+            throw new KratosUnavailableException($"Kratos answered recovery flow creation with {(int)started.StatusCode}.");
+        }
+
+        var flow = await ReadAsync(started, KratosRecoveryJsonContext.Default.KratosRecoveryFlow, cancellationToken);
+        if (flow.Active != "code")
+        {
+            return $"Kratos recovers with '{flow.Active}', not codes: set selfservice.flows.recovery.use: code and selfservice.methods.code.enabled: true (kratos.recovery.yml).";
+        }
+
+        using var probe = new HttpRequestMessage(HttpMethod.Post, "self-service/recovery?flow=" + Uri.EscapeDataString(flow.Id))
+        {
+            Content = JsonBody(new KratosRecoverySubmission("code"), KratosRecoveryJsonContext.Default.KratosRecoverySubmission),
+        };
+        probe.Headers.Accept.Add(Json);
+        probe.Headers.TryAddWithoutValidation("Origin", origin);
+        using var probed = await SendAsync(probe, cancellationToken);
+        if (probed.StatusCode is HttpStatusCode.SeeOther or HttpStatusCode.Found or HttpStatusCode.UnprocessableEntity)
+        {
+            return $"Kratos redirects API recovery flows like a browser's, so it never hands out the session token: set {ContinueWithFlag}: true (kratos.recovery.yml).";
+        }
+
+        if (probed.StatusCode >= HttpStatusCode.InternalServerError)
+        {
+            throw new KratosUnavailableException($"Kratos answered the recovery check with {(int)probed.StatusCode}.");
+        }
+
+        var error = await ReadErrorAsync(probed, cancellationToken);
+        return error?.Details?.ContinueWith is [{ Action: "show_recovery_ui" }, ..]
+            ? null
+            : $"Kratos answered the recovery check with {(int)probed.StatusCode} without show_recovery_ui: set {ContinueWithFlag}: true (kratos.recovery.yml).";
+    }
+
     private async Task<HttpResponseMessage> SubmitRecoveryAsync(string flowId, KratosRecoverySubmission submission, string? userAgent, string? clientIp, CancellationToken cancellationToken)
     {
         // As for logins: no Cookie, no Origin, Accept exactly application/json, redirects not followed.

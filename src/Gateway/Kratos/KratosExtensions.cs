@@ -40,6 +40,7 @@ internal static class KratosExtensions
         services.AddValidatedOptions<SignInMethodOptions>(SignInMethodOptions.SectionName);
         services.AddSingleton<KratosCodeMethod>();
         services.AddSingleton<KratosRecoveryMethod>();
+        services.AddSingleton<KratosRecoveryCheck>();
         services.AddSingleton<ISignInMethod>(sp => sp.GetRequiredService<IOptions<SignInMethodOptions>>().Value.Method == SignInMethodKind.Recovery
             ? sp.GetRequiredService<KratosRecoveryMethod>()
             : sp.GetRequiredService<KratosCodeMethod>());
@@ -47,9 +48,15 @@ internal static class KratosExtensions
             sp.GetRequiredService<IOptions<Sessions.SessionOptions>>().Value.AcceptKratosCookie));
         services.AddConsumedCookie(_ => KratosClient.SessionCookieName);
 
-        services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag])
+            .AddCheck<KratosRecoveryCheck>("kratos-recovery", tags: [GatewayExtensions.ReadyTag]);
         return services;
     }
+
+    /// <summary>Checks at start that Kratos answers as the configured sign-in method needs.</summary>
+    public static Task CheckKratosAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<KratosRecoveryCheck>().CheckAtStartAsync(app.Lifetime.ApplicationStopping);
 
     // "kratos:4433" binds as an absolute URL with the scheme "kratos"; "not-a-url" as a relative one.
     private static bool IsHttpUrl(Uri uri) => uri.IsAbsoluteUri && uri.Scheme is "http" or "https" && uri.Host.Length > 0;

@@ -11,11 +11,13 @@ namespace Gateway.Kratos;
 internal sealed partial class KratosRecoveryMethod(
     KratosClient client,
     KratosAdminClient admin,
+    KratosRecoveryCheck check,
     IOptions<KratosOptions> options,
     ILogger<KratosRecoveryMethod> logger) : ISignInMethod
 {
     public async Task<Proof?> StartAsync(string email, bool mayRegister, CancellationToken cancellationToken)
     {
+        await check.EnsureAsync(cancellationToken); // fail closed until Kratos was seen to answer as this method needs
         if (mayRegister && await admin.FindIdentityAsync(email, cancellationToken) is null)
         {
             await admin.CreateIdentityAsync(email, options.Value.SchemaId, cancellationToken);

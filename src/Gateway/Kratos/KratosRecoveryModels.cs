@@ -9,6 +9,7 @@ namespace Gateway.Kratos;
 internal sealed record KratosRecoveryFlow(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("state")] string? State,
+    [property: JsonPropertyName("active")] string? Active,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
     [property: JsonPropertyName("ui")] KratosUi? Ui,
     [property: JsonPropertyName("continue_with")] IReadOnlyList<KratosContinueWith>? ContinueWith);
