@@ -7,6 +7,7 @@ public sealed class BadSettingsTests
     [InlineData("Kratos:PublicUrl", "kratos:4433", "Kratos:PublicUrl must be an absolute http(s) URL")]
     [InlineData("Kratos:PublicUrl", "not-a-url", "Kratos:PublicUrl must be an absolute http(s) URL")]
     [InlineData("Kratos:AdminUrl", "/admin", "Kratos:AdminUrl must be an absolute http(s) URL")]
+    [InlineData("SignIn:Method", "passkey", "SignIn:Method")]
     [InlineData("Mail:From", "bad", "Mail:From must be an address")]
     [InlineData("Mail:From", "Sign-in <sign-in>", "Mail:From must be an address")]
     public async Task ABadValueStopsTheStartNamingTheSetting(string setting, string value, string message)

@@ -91,9 +91,10 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// </summary>
     /// <param name="services">Replaces gateway services after the gateway registered its own (say, a store that records what it is given).</param>
     public static async Task<GatewayApp> StartAsync(
-        Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null)
+        Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null, Action<FakeKratos>? kratos = null)
     {
         var app = new GatewayApp(await EchoUpstream.StartAsync(), await TestSmtpServer.StartAsync(), configure, captureLogs, services);
+        kratos?.Invoke(app.Kratos); // Kratos as it is configured when the gateway starts
         if (kestrel)
         {
             app.UseKestrel(0);
@@ -106,6 +107,44 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         var courier = app.CreateDefaultClient();
         app.Kratos.CourierSender = (request, cancellationToken) => courier.SendAsync(request, cancellationToken);
         return app;
+    }
+
+    /// <summary>
+    /// The gateway signing in with <paramref name="method"/> (<c>SignIn:Method</c>: "code" or "recovery", see
+    /// <see cref="Methods"/>); the fake Kratos answers both, so a test runs unchanged for each.
+    /// </summary>
+    public static Task<GatewayApp> StartAsync(
+        string method, Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null, Action<FakeKratos>? kratos = null) =>
+        StartAsync(s =>
+        {
+            s["SignIn:Method"] = method;
+            configure?.Invoke(s);
+        }, kestrel, captureLogs, services, kratos);
+
+    /// <summary>The sign-in method the gateway was started with.</summary>
+    public string Method => settings.GetValueOrDefault("SignIn:Method") ?? Methods.Code;
+
+    /// <summary>Codes submitted to Kratos by the configured method (login or recovery flow).</summary>
+    public int CodeSubmissions => Method == Methods.Recovery ? Kratos.RecoveryCodeSubmissions : Kratos.CodeSubmissions;
+
+    /// <summary>Flows Kratos started for sign-ins by the configured method (login or recovery flows).</summary>
+    /// The recovery method's startup check starts one flow per check, and probes it once.
+    public int FlowsCreated => Method == Methods.Recovery ? Kratos.RecoveryFlowsCreated - Kratos.RecoveryFlagProbes : Kratos.LoginFlowsCreated;
+
+    /// <summary>The last code Kratos generated for <paramref name="email"/> by the configured method.</summary>
+    public string? LastCode(string email) => Method == Methods.Recovery ? Kratos.LastRecoveryCode(email) : Kratos.LastCode(email);
+
+    /// <summary>The lifespan of the flows the configured method starts (login or recovery flow).</summary>
+    public void SetFlowLifespan(TimeSpan lifespan)
+    {
+        if (Method == Methods.Recovery)
+        {
+            Kratos.RecoveryFlowLifespan = lifespan;
+        }
+        else
+        {
+            Kratos.FlowLifespan = lifespan;
+        }
     }
 
     /// <summary>True when started with Kestrel: clients then reach it over a real loopback socket.</summary>

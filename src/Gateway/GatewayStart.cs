@@ -44,7 +44,8 @@ internal sealed partial class GatewayStart
         }
     }
 
-    private async Task CheckAsync(Func<Task> step)
+    /// <summary>Runs an asynchronous startup step whose configuration problems join the list.</summary>
+    public async Task CheckAsync(Func<Task> step)
     {
         try
         {

@@ -48,6 +48,11 @@ builder.Services.AddSampleApp();
 
 var app = builder.Build();
 var start = await GatewayStart.CheckAsync(app);
+if (useKratos)
+{
+    await start.CheckAsync(app.CheckKratosAsync);
+}
+
 app.UseTrustedProxies();
 app.UseProxyFastLane();
 app.UseMiddleware<Gateway.Headers.SecurityHeaders>();

@@ -16,10 +16,10 @@ public sealed class CodeEntryTests
 
     private static string WrongFor(SignInMail mail, int i) => ((int.Parse(mail.Code, System.Globalization.CultureInfo.InvariantCulture) + 1 + i) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
-    [Fact]
-    public async Task WrongCodesFromAnotherBrowserNeverDisableTheLinkForTheBrowserThatAskedForIt()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task WrongCodesFromAnotherBrowserNeverDisableTheLinkForTheBrowserThatAskedForIt(string method)
     {
-        await using var app = await GatewayApp.StartAsync();
+        await using var app = await GatewayApp.StartAsync(method);
         app.Kratos.AddIdentity("alice@example.com");
         var owner = new TestBrowser(app);
         await owner.RequestLinkAsync("alice@example.com", "/inbox");
@@ -37,22 +37,22 @@ public sealed class CodeEntryTests
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.BadRequest, a.StatusCode));
         Assert.Contains("Too many wrong codes", await answers[^1].Content.ReadAsStringAsync(Cancel));
         Assert.Equal(HttpStatusCode.BadRequest, rightButTooLate.StatusCode); // that browser's code entry is shut off
-        Assert.Equal(0, app.Kratos.CodeSubmissions);
+        Assert.Equal(0, app.CodeSubmissions);
 
         var pressed = await owner.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal(HttpStatusCode.Redirect, pressed.StatusCode);
         Assert.Equal("/inbox", pressed.Headers.Location!.OriginalString);
-        Assert.Equal(1, app.Kratos.CodeSubmissions);
+        Assert.Equal(1, app.CodeSubmissions);
     }
 
     /// <summary>
     /// Someone asks for a link to another's address and types wrong codes on their "check your email" page: none
     /// reaches Kratos, so the owner, opening the link on their phone with its code, still signs in.
     /// </summary>
-    [Fact]
-    public async Task WrongCodesOnTheCheckEmailPageNeverReachKratosSoTheLinkStillWorks()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task WrongCodesOnTheCheckEmailPageNeverReachKratosSoTheLinkStillWorks(string method)
     {
-        await using var app = await GatewayApp.StartAsync();
+        await using var app = await GatewayApp.StartAsync(method);
         app.Kratos.AddIdentity("alice@example.com");
         var stranger = new TestBrowser(app);
         await stranger.RequestLinkAsync("alice@example.com");
@@ -64,22 +64,23 @@ public sealed class CodeEntryTests
             Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
         }
 
-        Assert.Equal(0, app.Kratos.CodeSubmissions);
+        Assert.Equal(0, app.CodeSubmissions);
         var phone = new TestBrowser(app);
         var signedIn = await phone.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token, ["code"] = mail.Code });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        Assert.Equal(1, app.Kratos.CodeSubmissions);
+        Assert.Equal(1, app.CodeSubmissions);
     }
 
     /// <summary>
     /// Timing by construction: a wrong code for an address with an account and for one without does the same store
     /// operations, in the same order, and neither reaches Kratos (which is what made the known address slower).
     /// </summary>
-    [Fact]
-    public async Task AWrongCodeDoesTheSameWorkForKnownAndUnknownAddresses()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task AWrongCodeDoesTheSameWorkForKnownAndUnknownAddresses(string method)
     {
         var recorder = new Recorder();
         await using var app = await GatewayApp.StartAsync(
+            method,
             s => s["SignIn:RequestsPerIpPerMinute"] = "1000",
             services: services => services.AddSingleton<IStateStore>(sp => recorder.Wrap(new MemoryStateStore(sp.GetRequiredService<TimeProvider>()))));
         app.Kratos.AddIdentity("alice@example.com");
@@ -89,7 +90,7 @@ public sealed class CodeEntryTests
         await unknown.RequestLinkAsync("nobody@example.com");
         var mail = await app.MailToAsync("alice@example.com");
         await app.Kratos.WhenCourierIdleAsync();
-        var submissions = app.Kratos.CodeSubmissions;
+        var submissions = app.CodeSubmissions;
 
         var work = new Dictionary<string, List<string>>();
         foreach (var (name, browser) in new[] { ("known", known), ("unknown", unknown) })
@@ -104,7 +105,7 @@ public sealed class CodeEntryTests
 
         Assert.NotEmpty(work["known"]);
         Assert.Equal(work["known"], work["unknown"]);
-        Assert.Equal(submissions, app.Kratos.CodeSubmissions);
+        Assert.Equal(submissions, app.CodeSubmissions);
     }
 
     /// <summary>Records the kind of each key-value operation (not queue polling) and the key's family ("gw:pending").</summary>

@@ -5,10 +5,10 @@ namespace Gateway.Tests.SignIn;
 
 public sealed class SecretsInLogsTests
 {
-    [Fact]
-    public async Task NoTokenCodeSessionTokenCookieOrFullEmailAppearsInAnyLogLine()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task NoTokenCodeSessionTokenCookieOrFullEmailAppearsInAnyLogLine(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s =>
+        await using var app = await GatewayApp.StartAsync(method, s =>
         {
             s["Logging:LogLevel:Default"] = "Trace";
             s["SignIn:AllowRegistration"] = "true"; // the admin API lookups carry the address too

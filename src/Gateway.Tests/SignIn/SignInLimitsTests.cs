@@ -6,10 +6,10 @@ public sealed class SignInLimitsTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task OneClientAddressIsLimitedWhateverAddressesItTries()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task OneClientAddressIsLimitedWhateverAddressesItTries(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s => s["SignIn:RequestsPerIpPerMinute"] = "3");
+        await using var app = await GatewayApp.StartAsync(method, s => s["SignIn:RequestsPerIpPerMinute"] = "3");
         var browser = new TestBrowser(app);
         for (var i = 0; i < 3; i++)
         {
@@ -25,10 +25,10 @@ public sealed class SignInLimitsTests
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/_gateway/sign-in")).StatusCode);
     }
 
-    [Fact]
-    public async Task AfterTooManyFailedCodesTheAccountRefusesEvenTheRightCode()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task AfterTooManyFailedCodesTheAccountRefusesEvenTheRightCode(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s => s["SignIn:MaxFailedCodes"] = "3");
+        await using var app = await GatewayApp.StartAsync(method, s => s["SignIn:MaxFailedCodes"] = "3");
         app.Kratos.AddIdentity("alice@example.com");
         await new TestBrowser(app).RequestLinkAsync("alice@example.com");
         var mail = await app.MailToAsync("alice@example.com");
@@ -44,7 +44,7 @@ public sealed class SignInLimitsTests
         var fresh = await app.MailToAsync("alice@example.com", mail.Token);
         var refused = await owner.SubmitAsync("/_gateway/check-email", new Dictionary<string, string> { ["code"] = fresh.Code });
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.Equal(0, app.Kratos.CodeSubmissions);
+        Assert.Equal(0, app.CodeSubmissions);
 
         // The owner still gets in: a link pressed in the browser that asked for it needs no code.
         await owner.RequestLinkAsync("alice@example.com");
@@ -59,10 +59,10 @@ public sealed class SignInLimitsTests
     /// of the safety expiry), with the real wait in Retry-After. A link pressed in the browser that asked for it needs
     /// no code: it still signs the owner in, and that ends the lock-out.
     /// </summary>
-    [Fact]
-    public async Task FailedCodesAddUpAcrossWindowsAndTheLockOutOutlastsWaiting()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task FailedCodesAddUpAcrossWindowsAndTheLockOutOutlastsWaiting(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s =>
+        await using var app = await GatewayApp.StartAsync(method, s =>
         {
             s["SignIn:MaxFailedCodes"] = "6";
             s["SignIn:CodeAttemptsPerWindow"] = "2";
@@ -98,7 +98,7 @@ public sealed class SignInLimitsTests
         Assert.Equal(TimeSpan.FromDays(29) - TimeSpan.FromMinutes(15), typed.Headers.RetryAfter?.Delta);
         Assert.Contains("in this same browser", await typed.Content.ReadAsStringAsync(Cancel));
         Assert.Equal(HttpStatusCode.TooManyRequests, onPhone.StatusCode);
-        Assert.Equal(0, app.Kratos.CodeSubmissions);
+        Assert.Equal(0, app.CodeSubmissions);
 
         var pressed = await owner.SubmitAsync(own.LinkPath, new Dictionary<string, string> { ["t"] = own.Token });
         Assert.Equal(HttpStatusCode.Redirect, pressed.StatusCode);
@@ -114,10 +114,10 @@ public sealed class SignInLimitsTests
     /// "victim+x@corp.example" shares victim@corp.example's budget, but outside Gmail it may be a mailbox of its own,
     /// perhaps the attacker's: signing in to it must not wipe the failures counted against victim@corp.example.
     /// </summary>
-    [Fact]
-    public async Task SigningInToATaggedAddressDoesNotResetTheBareAddressFailures()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task SigningInToATaggedAddressDoesNotResetTheBareAddressFailures(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s =>
+        await using var app = await GatewayApp.StartAsync(method, s =>
         {
             s["SignIn:MaxFailedCodes"] = "3";
             s["SignIn:RequestsPerIpPerMinute"] = "1000";
@@ -147,11 +147,11 @@ public sealed class SignInLimitsTests
     /// Guesses sent all at once (to a shared Redis, where every look is a round trip) cannot slip past the bound
     /// between looking at the count and adding to it.
     /// </summary>
-    [Fact]
-    public async Task ConcurrentGuessesNeverExceedTheFailureBound()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task ConcurrentGuessesNeverExceedTheFailureBound(string method)
     {
         await using var redis = await RedisServer.SharedOrPrivateAsync();
-        await using var app = await GatewayApp.StartAsync(s =>
+        await using var app = await GatewayApp.StartAsync(method, s =>
         {
             s["Redis:Configuration"] = redis.Endpoint;
             s["Redis:KeyPrefix"] = RedisServer.NewPrefix();
@@ -177,10 +177,10 @@ public sealed class SignInLimitsTests
         Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.TooManyRequests);
     }
 
-    [Fact]
-    public async Task TheClientAddressLimitSaysHowLongToWaitReally()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task TheClientAddressLimitSaysHowLongToWaitReally(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s => s["SignIn:RequestsPerIpPerMinute"] = "2");
+        await using var app = await GatewayApp.StartAsync(method, s => s["SignIn:RequestsPerIpPerMinute"] = "2");
         app.Time.Advance(TimeSpan.FromSeconds(20));
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("user1@example.com");
@@ -195,10 +195,10 @@ public sealed class SignInLimitsTests
         Assert.Equal(HttpStatusCode.Redirect, (await browser.RequestLinkAsync("user3@example.com")).StatusCode);
     }
 
-    [Fact]
-    public async Task TheEmailLimitSaysHowLongToWaitReally()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task TheEmailLimitSaysHowLongToWaitReally(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s => s["SignIn:EmailRequestsPerWindow"] = "1");
+        await using var app = await GatewayApp.StartAsync(method, s => s["SignIn:EmailRequestsPerWindow"] = "1");
         Assert.Equal(HttpStatusCode.Redirect, (await new TestBrowser(app).RequestLinkAsync("alice@example.com")).StatusCode);
         app.Time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(30));
 
@@ -209,10 +209,10 @@ public sealed class SignInLimitsTests
         Assert.Contains("Please wait 10 minutes", await refused.Content.ReadAsStringAsync(Cancel));
     }
 
-    [Fact]
-    public async Task WhenKratosRefusesTheCodeTheLinkSaysExpiredAndOffersANewOne()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task WhenKratosRefusesTheCodeTheLinkSaysExpiredAndOffersANewOne(string method)
     {
-        await using var app = await GatewayApp.StartAsync();
+        await using var app = await GatewayApp.StartAsync(method);
         app.Kratos.MaxSubmissions = 0; // a Kratos that takes no more submissions on this flow
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
@@ -225,7 +225,7 @@ public sealed class SignInLimitsTests
         var html = await answer.Content.ReadAsStringAsync(Cancel);
         Assert.Contains("This link has expired", html);
         Assert.Contains("Send me a new link", html);
-        Assert.Equal(1, app.Kratos.CodeSubmissions);
+        Assert.Equal(1, app.CodeSubmissions);
         Assert.Empty(app.Kratos.Violations);
 
         var resent = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token }, mail.LinkPath.Replace("?t=", "?handler=Resend&t=", StringComparison.Ordinal));
@@ -233,14 +233,25 @@ public sealed class SignInLimitsTests
         await app.MailToAsync("alice@example.com", mail.Token);
     }
 
-    [Theory]
-    [InlineData(5, 30, "expire in 5 minutes")]
-    [InlineData(15, 4, "expire in 4 minutes")]
-    public async Task ALinkNeverOutlivesKratosCodeOrFlow(int codeMinutes, int flowMinutes, string promise)
+    public static TheoryData<string, int, int, string> Lifespans()
     {
-        await using var app = await GatewayApp.StartAsync();
+        var data = new TheoryData<string, int, int, string>();
+        foreach (var method in Methods.Names)
+        {
+            data.Add(method, 5, 30, "expire in 5 minutes");
+            data.Add(method, 15, 4, "expire in 4 minutes");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Lifespans))]
+    public async Task ALinkNeverOutlivesKratosCodeOrFlow(string method, int codeMinutes, int flowMinutes, string promise)
+    {
+        await using var app = await GatewayApp.StartAsync(method);
         app.Kratos.CodeLifespan = TimeSpan.FromMinutes(codeMinutes);
-        app.Kratos.FlowLifespan = TimeSpan.FromMinutes(flowMinutes);
+        app.SetFlowLifespan(TimeSpan.FromMinutes(flowMinutes));
         app.Kratos.AddIdentity("alice@example.com");
         var browser = new TestBrowser(app);
         await browser.RequestLinkAsync("alice@example.com");
@@ -251,13 +262,13 @@ public sealed class SignInLimitsTests
         var answer = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
 
         Assert.Contains("This link has expired", await answer.Content.ReadAsStringAsync(Cancel));
-        Assert.Equal(0, app.Kratos.CodeSubmissions); // refused by the gateway, before Kratos would answer 410
+        Assert.Equal(0, app.CodeSubmissions); // refused by the gateway, before Kratos would answer 410
     }
 
-    [Fact]
-    public async Task OverHttpsCookiesAreSecureAndHostOnly()
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task OverHttpsCookiesAreSecureAndHostOnly(string method)
     {
-        await using var app = await GatewayApp.StartAsync(s => s["Gateway:PublicOrigin"] = "https://apps.example.com");
+        await using var app = await GatewayApp.StartAsync(method, s => s["Gateway:PublicOrigin"] = "https://apps.example.com");
         app.Kratos.AddIdentity("alice@example.com");
         var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost"), AllowAutoRedirect = false });
         var page = await client.GetStringAsync("/_gateway/sign-in", Cancel);

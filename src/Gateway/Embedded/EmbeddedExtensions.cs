@@ -12,6 +12,9 @@ internal static partial class EmbeddedExtensions
     public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
     {
         services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
+        services.AddValidatedOptions<SignInMethods.SignInMethodOptions>(SignInMethods.SignInMethodOptions.SectionName)
+            .Validate(o => o.Method == SignInMethods.SignInMethodKind.Code,
+                "SignIn:Method = recovery needs Kratos (set Kratos:PublicUrl); the embedded authority signs in with codes only (SignIn:Method = code).");
         services.AddSingleton<EmbeddedAuthority>();
         services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());

@@ -32,6 +32,7 @@ internal static partial class KratosCourierEndpoint
         ICodeArrivals arrivals,
         MailOutbox outbox,
         IStateStore store,
+        IOptions<SignInMethodOptions> method,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(KratosCourierEndpoint));
@@ -59,7 +60,26 @@ internal static partial class KratosCourierEndpoint
             return TypedResults.BadRequest("Expected the courier's ctx JSON (body: base64://ZnVuY3Rpb24oY3R4KSBjdHgK).");
         }
 
-        var code = message.TemplateData?.LoginCode;
+        // A recovery code is the sign-in's when it carries the gateway's correlation id (the recovery method's); one
+        // without it came from Kratos' own recovery UI and is emailed unchanged, as before.
+        var correlation = message.TemplateData?.TransientPayload is { ValueKind: JsonValueKind.Object } payload
+            && payload.TryGetProperty(KratosClient.CorrelationKey, out var id) && id.ValueKind == JsonValueKind.String
+                ? id.GetString()
+                : null;
+        var signInCode = message.TemplateType switch
+        {
+            "login_code_valid" => message.TemplateData?.LoginCode,
+            "recovery_code_valid" when correlation is not null => message.TemplateData?.RecoveryCode,
+            _ => null,
+        };
+        if (message.TemplateType == "recovery_code_invalid" && method.Value.Method == SignInMethodKind.Recovery)
+        {
+            // Sent for an unknown address when notify_unknown_recipients is on: emailing it would tell who has no account.
+            Log.DroppedUnknownRecipient(logger);
+            return TypedResults.Ok();
+        }
+
+        var code = signInCode ?? message.TemplateData?.LoginCode ?? message.TemplateData?.RecoveryCode;
         var dedupeKey = "gw:courier:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{message.TemplateType}\n{recipient}\n{code}\n{message.Subject}\n{message.Body}")));
         if (!await store.AddAsync(dedupeKey, [1], TimeSpan.FromHours(1), context.RequestAborted))
         {
@@ -69,12 +89,8 @@ internal static partial class KratosCourierEndpoint
 
         try
         {
-            if (message.TemplateType == "login_code_valid" && code is not null)
+            if (signInCode is not null)
             {
-                var correlation = message.TemplateData?.TransientPayload is { ValueKind: JsonValueKind.Object } payload
-                    && payload.TryGetProperty(KratosClient.CorrelationKey, out var id) && id.ValueKind == JsonValueKind.String
-                        ? id.GetString()
-                        : null;
                 if (correlation is null)
                 {
                     Log.Uncorrelated(logger);
@@ -82,7 +98,7 @@ internal static partial class KratosCourierEndpoint
                 }
 
                 var lifetime = message.TemplateData?.ExpiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
-                await arrivals.CodeArrivedAsync(correlation, recipient, code, lifetime, context.RequestAborted);
+                await arrivals.CodeArrivedAsync(correlation, recipient, signInCode, lifetime, context.RequestAborted);
             }
             else
             {
@@ -110,6 +126,9 @@ internal static partial class KratosCourierEndpoint
 
         [LoggerMessage(2303, LogLevel.Warning, "A login code arrived without the gateway's correlation id; it was not sent (was the flow started elsewhere?).")]
         public static partial void Uncorrelated(ILogger logger);
+
+        [LoggerMessage(2305, LogLevel.Information, "Dropped a recovery_code_invalid message: an unknown address gets no email.")]
+        public static partial void DroppedUnknownRecipient(ILogger logger);
 
         [LoggerMessage(2304, LogLevel.Information, "Forwarded a {TemplateType} message from Kratos as email.")]
         public static partial void Forwarded(ILogger logger, string? templateType);

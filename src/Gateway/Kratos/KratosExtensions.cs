@@ -1,4 +1,5 @@
 using Gateway.Sessions;
+using Gateway.SignInMethods;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Kratos;
@@ -36,14 +37,26 @@ internal static class KratosExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
             .RemoveAllLoggers(); // lookups carry the address in the query string
         services.AddSingleton<ISessionAuthority, KratosAuthority>();
-        services.AddSingleton<SignInMethods.ISignInMethod, KratosCodeMethod>();
+        services.AddValidatedOptions<SignInMethodOptions>(SignInMethodOptions.SectionName);
+        services.AddSingleton<KratosCodeMethod>();
+        services.AddSingleton<KratosRecoveryMethod>();
+        services.AddSingleton<KratosRecoveryCheck>();
+        services.AddSingleton<ISignInMethod>(sp => sp.GetRequiredService<IOptions<SignInMethodOptions>>().Value.Method == SignInMethodKind.Recovery
+            ? sp.GetRequiredService<KratosRecoveryMethod>()
+            : sp.GetRequiredService<KratosCodeMethod>());
         services.AddSingleton(sp => new CredentialFormat(KratosClient.TokenPrefix, KratosClient.SessionCookieName,
             sp.GetRequiredService<IOptions<Sessions.SessionOptions>>().Value.AcceptKratosCookie));
         services.AddConsumedCookie(_ => KratosClient.SessionCookieName);
 
-        services.AddHealthChecks().AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<KratosHealthCheck>("kratos", tags: [GatewayExtensions.ReadyTag])
+            .AddCheck<KratosRecoveryCheck>("kratos-recovery", tags: [GatewayExtensions.ReadyTag]);
         return services;
     }
+
+    /// <summary>Checks at start that Kratos answers as the configured sign-in method needs.</summary>
+    public static Task CheckKratosAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<KratosRecoveryCheck>().CheckAtStartAsync(app.Lifetime.ApplicationStopping);
 
     // "kratos:4433" binds as an absolute URL with the scheme "kratos"; "not-a-url" as a relative one.
     private static bool IsHttpUrl(Uri uri) => uri.IsAbsoluteUri && uri.Scheme is "http" or "https" && uri.Host.Length > 0;

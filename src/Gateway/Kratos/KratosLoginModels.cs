@@ -55,6 +55,7 @@ internal sealed record KratosCourierMessage(
 internal sealed record KratosCourierTemplateData(
     [property: JsonPropertyName("to")] string? To,
     [property: JsonPropertyName("login_code")] string? LoginCode,
+    [property: JsonPropertyName("recovery_code")] string? RecoveryCode,
     [property: JsonPropertyName("identity")] KratosIdentity? Identity,
     [property: JsonPropertyName("transient_payload")] JsonElement TransientPayload,
     [property: JsonPropertyName("expires_in_minutes")] int? ExpiresInMinutes);
