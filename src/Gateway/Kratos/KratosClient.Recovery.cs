@@ -133,23 +133,8 @@ internal sealed partial class KratosClient
 
     private async Task<HttpResponseMessage> SubmitRecoveryAsync(string flowId, KratosRecoverySubmission submission, string? userAgent, string? clientIp, CancellationToken cancellationToken)
     {
-        // As for logins: no Cookie, no Origin, Accept exactly application/json, redirects not followed.
-        using var request = new HttpRequestMessage(HttpMethod.Post, "self-service/recovery?flow=" + Uri.EscapeDataString(flowId))
-        {
-            Content = JsonBody(submission, KratosRecoveryJsonContext.Default.KratosRecoverySubmission),
-        };
-        request.Headers.Accept.Add(Json);
-        if (!string.IsNullOrEmpty(userAgent))
-        {
-            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
-        }
-
-        if (!string.IsNullOrEmpty(clientIp))
-        {
-            request.Headers.TryAddWithoutValidation("True-Client-IP", clientIp);
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", clientIp);
-        }
-
+        using var request = FlowSubmission("self-service/recovery?flow=" + Uri.EscapeDataString(flowId),
+            JsonBody(submission, KratosRecoveryJsonContext.Default.KratosRecoverySubmission), userAgent, clientIp);
         return await SendAsync(request, cancellationToken);
     }
 

@@ -83,14 +83,14 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
     /// <summary>The key of the gateway's correlation id inside Kratos' transient_payload.</summary>
     public const string CorrelationKey = "gw_req";
 
-    private async Task<LoginStep> SubmitAsync(string flowId, KratosLoginSubmission submission, string? userAgent, string? clientIp, CancellationToken cancellationToken)
+    /// <summary>
+    /// A POST to an API (native) flow as Kratos needs it: it refuses submissions that carry Cookie or Origin, and
+    /// answers 303 instead of JSON unless Accept is exactly application/json. The handler never sends cookies and
+    /// nothing here adds Origin. The user's User-Agent and IP go along for Kratos' session devices.
+    /// </summary>
+    private static HttpRequestMessage FlowSubmission(string path, HttpContent body, string? userAgent, string? clientIp)
     {
-        // Kratos refuses API-flow submissions that carry Cookie or Origin, and answers 303 instead of JSON unless
-        // Accept is exactly application/json: the handler never sends cookies and nothing here adds Origin.
-        using var request = new HttpRequestMessage(HttpMethod.Post, "self-service/login?flow=" + Uri.EscapeDataString(flowId))
-        {
-            Content = JsonBody(submission, KratosLoginJsonContext.Default.KratosLoginSubmission),
-        };
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body };
         request.Headers.Accept.Add(Json);
         if (!string.IsNullOrEmpty(userAgent))
         {
@@ -103,6 +103,13 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
             request.Headers.TryAddWithoutValidation("X-Forwarded-For", clientIp);
         }
 
+        return request;
+    }
+
+    private async Task<LoginStep> SubmitAsync(string flowId, KratosLoginSubmission submission, string? userAgent, string? clientIp, CancellationToken cancellationToken)
+    {
+        using var request = FlowSubmission("self-service/login?flow=" + Uri.EscapeDataString(flowId),
+            JsonBody(submission, KratosLoginJsonContext.Default.KratosLoginSubmission), userAgent, clientIp);
         using var response = await SendAsync(request, cancellationToken);
         switch (response.StatusCode)
         {
