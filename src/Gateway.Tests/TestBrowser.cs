@@ -91,12 +91,30 @@ public sealed partial class TestBrowser
     public Task<HttpResponseMessage> RequestLinkAsync(string email, string returnUrl = "/") =>
         SubmitAsync($"/_gateway/sign-in?returnUrl={Uri.EscapeDataString(returnUrl)}", new Dictionary<string, string> { ["email"] = email, ["returnUrl"] = returnUrl });
 
-    /// <summary>Follows a redirect the way a browser does and returns the page it lands on.</summary>
+    /// <summary>Follows a redirect the way a browser does (a relative Location on the host it came from) and returns the page it lands on.</summary>
     public async Task<HttpResponseMessage> FollowAsync(HttpResponseMessage redirect)
     {
-        Assert.True(redirect.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.SeeOther or HttpStatusCode.Found, $"expected a redirect, got {(int)redirect.StatusCode}");
-        return await GetAsync(redirect.Headers.Location!.OriginalString);
+        Assert.True(IsRedirect(redirect), $"expected a redirect, got {(int)redirect.StatusCode}");
+        var location = redirect.Headers.Location!;
+        return await GetAsync(!location.IsAbsoluteUri && redirect.RequestMessage?.RequestUri is { IsAbsoluteUri: true } from
+            ? new Uri(from, location).AbsoluteUri
+            : location.OriginalString);
     }
+
+    /// <summary>Follows redirects (across hosts, as a browser does) until a page answers; at most 20, like browsers.</summary>
+    public async Task<HttpResponseMessage> FollowAllAsync(HttpResponseMessage response)
+    {
+        for (var hops = 0; IsRedirect(response); hops++)
+        {
+            Assert.True(hops < 20, "a redirect loop");
+            response = await FollowAsync(response);
+        }
+
+        return response;
+    }
+
+    private static bool IsRedirect(HttpResponseMessage response) =>
+        response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.SeeOther or HttpStatusCode.Found;
 
     public static string? AntiforgeryToken(string html) =>
         AntiforgeryPattern().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;

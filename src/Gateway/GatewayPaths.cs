@@ -19,6 +19,12 @@ internal sealed class GatewayPaths(string prefix)
     /// <summary>The page an emailed link opens; it confirms, and only its POST signs in.</summary>
     public string Link => Prefix + "/link";
 
+    /// <summary>On the sign-in origin: hands a signed-in browser's session to an app host (see Hosts/Handoff).</summary>
+    public string Handoff => Prefix + "/handoff";
+
+    /// <summary>On an app host: takes the handoff's one-time ticket and sets that host's session cookie.</summary>
+    public string HandoffCallback => Prefix + "/handoff/callback";
+
     /// <summary>Where Kratos' courier delivers messages (courier.http.request_config.url in kratos.yml).</summary>
     public string KratosCourier => Prefix + "/kratos/courier";
 

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Embedded;
 using Gateway.Errors;
+using Gateway.Hosts;
 using Gateway.Kratos;
 using Gateway.MagicLinks;
 using Gateway.Mail;
@@ -37,6 +38,7 @@ builder.Services.AddTrustedProxies();
 builder.Services.AddRequestLimits();
 builder.Services.AddGatewayErrors();
 builder.Services.AddSessions();
+builder.Services.AddHosts();
 builder.AddState();
 builder.Services.AddMagicLinks();
 builder.AddMail();
@@ -73,6 +75,7 @@ else
     app.MapEmbeddedAdmin(paths);
 }
 
+app.MapHandoff(paths);
 app.MapGatewayHealth(paths);
 start.Check(() => app.MapGatewayProxy());
 return await start.RunAsync();

@@ -1,3 +1,4 @@
+using Gateway.Hosts;
 using Gateway.Mail;
 using System.Text;
 using Gateway.SignIn;

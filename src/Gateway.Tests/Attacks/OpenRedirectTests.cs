@@ -1,3 +1,4 @@
+using Gateway.Hosts;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;

@@ -12,7 +12,7 @@ namespace Gateway.Pages;
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, MagicLinkStore links, GatewayPaths paths) : PageModel
+internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, MagicLinkStore links, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -43,7 +43,7 @@ internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, 
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
-                return LocalRedirect(result.ReturnUrl ?? "/");
+                return this.ReturnTo(result.ReturnUrl, hosts);
             case SignInStatus.RateLimited:
                 return this.TooMany(result.RetryAfter);
             case SignInStatus.LockedOut:

@@ -13,7 +13,7 @@ namespace Gateway.Pages;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
-internal sealed class LinkModel(LinkRedemption redemption, SignInRequests requests, GatewayPaths paths) : PageModel
+internal sealed class LinkModel(LinkRedemption redemption, SignInRequests requests, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
 {
     public SignInStatus Status { get; private set; }
 
@@ -41,7 +41,7 @@ internal sealed class LinkModel(LinkRedemption redemption, SignInRequests reques
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
-                return LocalRedirect(result.ReturnUrl ?? "/");
+                return this.ReturnTo(result.ReturnUrl, hosts);
             case SignInStatus.Unavailable:
                 return this.SignInUnavailable();
             case SignInStatus.LockedOut:

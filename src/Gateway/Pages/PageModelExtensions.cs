@@ -1,4 +1,5 @@
 using Gateway.Errors;
+using Gateway.Hosts;
 using Gateway.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -31,6 +32,13 @@ internal static class PageModelExtensions
             "The sign-in service did not answer. Nothing was used up: try again in a moment.");
         return new StatusCodeResult(StatusCodes.Status503ServiceUnavailable);
     }
+
+    /// <summary>
+    /// Back to where the user was going once signed in: a path here, or an app host's URL (checked again against the
+    /// routes as they are now), where the handoff signs the browser in.
+    /// </summary>
+    public static RedirectResult ReturnTo(this PageModel page, string? returnUrl, ServedHosts hosts) =>
+        new(ReturnUrl.Sanitize(returnUrl, hosts));
 
     /// <summary>Pages that carry a link token: never cached, never leaked through Referer.</summary>
     public static void KeepTokenPrivate(this PageModel page)

@@ -1,3 +1,4 @@
+using Gateway.Hosts;
 using Gateway.RateLimiting;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;
@@ -7,10 +8,14 @@ using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Pages;
 
+/// <summary>
+/// The sign-in page, on the sign-in origin. On an app host it shows nothing: signing in happens on the sign-in
+/// origin, so the browser goes there, by the handoff that brings the session back to this host.
+/// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignInModel(SignInRequests signIn, GatewayPaths paths) : PageModel
+internal sealed class SignInModel(SignInRequests signIn, ServedHosts hosts, Handoff handoff, GatewayPaths paths) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 
@@ -20,15 +25,26 @@ internal sealed class SignInModel(SignInRequests signIn, GatewayPaths paths) : P
 
     public bool SignedOut { get; private set; }
 
-    public void OnGet(string? returnUrl, bool signedOut = false)
+    public IActionResult OnGet(string? returnUrl, bool signedOut = false)
     {
-        ReturnUrl = Gateway.SignIn.ReturnUrl.Sanitize(returnUrl);
+        ReturnUrl = Hosts.ReturnUrl.Sanitize(returnUrl, hosts);
+        if (hosts.IsAppHost(Request.Host))
+        {
+            return ToSignInOrigin();
+        }
+
         SignedOut = signedOut;
+        return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(string? email, string? returnUrl)
     {
-        ReturnUrl = Gateway.SignIn.ReturnUrl.Sanitize(returnUrl);
+        ReturnUrl = Hosts.ReturnUrl.Sanitize(returnUrl, hosts);
+        if (hosts.IsAppHost(Request.Host))
+        {
+            return ToSignInOrigin(); // this host shows no form: whatever posted here was not the gateway's page
+        }
+
         var result = await signIn.RequestAsync(HttpContext, email, ReturnUrl);
         switch (result.Status)
         {
@@ -43,4 +59,9 @@ internal sealed class SignInModel(SignInRequests signIn, GatewayPaths paths) : P
                 return Page();
         }
     }
+
+    private RedirectResult ToSignInOrigin() =>
+        Redirect(Hosts.ReturnUrl.IsAbsolute(ReturnUrl)
+            ? hosts.SignInOrigin + paths.SignIn + QueryString.Create("returnUrl", ReturnUrl).ToUriComponent()
+            : handoff.Begin(HttpContext, ReturnUrl));
 }

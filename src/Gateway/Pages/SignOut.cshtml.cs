@@ -10,7 +10,7 @@ namespace Gateway.Pages;
 /// <summary>Sign out here, or on every device (which users of other proxies keep asking for). Only POST signs out.</summary>
 [AllowAnonymous]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding binding, GatewayPaths paths) : PageModel
+internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding binding, Gateway.Hosts.ServedHosts hosts, GatewayPaths paths) : PageModel
 {
     public string? MaskedEmail { get; private set; }
 
@@ -44,6 +44,9 @@ internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding bindin
             }
         }
 
-        return signedOut ? Redirect(paths.SignIn + "?signedOut=true") : this.SignInUnavailable();
+        // The session is one for every host (each holds the same session), so ending it here ends it everywhere; the
+        // sign-in origin says so. An app host shows no sign-in page of its own.
+        var signInPage = (hosts.IsAppHost(Request.Host) ? hosts.SignInOrigin : "") + paths.SignIn + "?signedOut=true";
+        return signedOut ? Redirect(signInPage) : this.SignInUnavailable();
     }
 }

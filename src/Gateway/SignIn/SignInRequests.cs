@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Gateway.Hosts;
 using Gateway.MagicLinks;
 using Gateway.Mail;
 
@@ -15,6 +16,7 @@ internal sealed partial class SignInRequests(
     BrowserBinding binding,
     SignInQueue queue,
     SignInLimits limits,
+    ServedHosts hosts,
     TimeProvider time,
     ILogger<SignInRequests> logger)
 {
@@ -33,7 +35,7 @@ internal sealed partial class SignInRequests(
         var id = BrowserBinding.NewId();
         var secret = BrowserBinding.NewSecret();
         var expiresAt = time.GetUtcNow() + links.Lifetime;
-        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode());
+        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput, hosts), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode());
         await pendings.SaveAsync(pending, context.RequestAborted);
         binding.Append(context.Response, id, secret, expiresAt);
         queue.Enqueue(pending);

@@ -1,7 +1,7 @@
 using System.Net;
-using Gateway.SignIn;
+using Gateway.Hosts;
 
-namespace Gateway.Tests.SignIn;
+namespace Gateway.Tests.Hosts;
 
 public sealed class ReturnUrlTests
 {
