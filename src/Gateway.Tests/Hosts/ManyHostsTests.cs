@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using Gateway.Hosts;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -249,5 +250,27 @@ public sealed class ManyHostsTests
         var here = await browser.GetAsync(SignInOrigin + "/reports");
         Assert.Equal("/_gateway/sign-in?returnUrl=%2Freports", here.Headers.Location!.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await browser.FollowAsync(here)).StatusCode);
+    }
+
+    [Fact]
+    public async Task HostPatternsMatchAsYarpMatchesThem()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["ReverseProxy:Routes:wild:ClusterId"] = "app";
+            s["ReverseProxy:Routes:wild:Match:Path"] = "{**catch-all}";
+            s["ReverseProxy:Routes:wild:Match:Hosts:0"] = "*.corp.example";
+            s["ReverseProxy:Routes:wild:Match:Hosts:1"] = "ports.example:8443";
+        });
+        var hosts = app.Services.GetRequiredService<ServedHosts>();
+
+        Assert.True(hosts.IsAppHost(new HostString("wiki.corp.example")));
+        Assert.True(hosts.IsAppHost(new HostString("A.B.Corp.Example")));
+        Assert.False(hosts.IsAppHost(new HostString("corp.example")));
+        Assert.False(hosts.IsAppHost(new HostString("evilcorp.example")));
+        Assert.True(hosts.IsAppHost(new HostString("ports.example:8443")));
+        Assert.False(hosts.IsAppHost(new HostString("ports.example")));
+        Assert.False(hosts.IsAppHost(new HostString("gateway.test"))); // the sign-in origin is no app host
+        Assert.False(hosts.IsAppHost(new HostString("localhost"))); // named by no route: as before
     }
 }
