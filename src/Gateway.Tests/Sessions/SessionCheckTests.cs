@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Sessions;
 
@@ -20,6 +21,22 @@ public sealed class SessionCheckTests
         Assert.Equal("?year=2026", received.Query);
         Assert.Equal(alice.IdentityId, received.Single("X-Forwarded-User"));
         Assert.Equal("alice@example.com", received.Single("X-Forwarded-Email"));
+    }
+
+    [Fact]
+    public async Task TheCheckKnowsWhenAndHowTheUserProvedWhoTheyAre()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+        app.Time.Advance(TimeSpan.FromMinutes(7));
+
+        var check = await app.Services.GetRequiredService<Gateway.Sessions.SessionValidator>()
+            .ValidateAsync(new Gateway.Sessions.SessionCredential(Gateway.Sessions.CredentialKind.SessionToken, alice.Token), Cancel);
+
+        Assert.Equal(Gateway.Sessions.SessionStatus.Valid, check.Status);
+        Assert.Equal(alice.IssuedAt, check.Session!.AuthenticatedAt);
+        Assert.Equal(alice.IssuedAt, check.Session.IssuedAt);
+        Assert.Equal(["code"], check.Session.Methods);
     }
 
     public static TheoryData<string> CredentialPlaces => ["X-Session-Token", "Authorization", "ory_kratos_session"];

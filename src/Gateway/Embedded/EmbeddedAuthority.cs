@@ -79,6 +79,8 @@ internal sealed partial class EmbeddedAuthority(
         return new Completion(LoginOutcome.SignedIn, token, session.ExpiresAt);
     }
 
+    private static readonly IReadOnlyList<string> EmailCode = ["code"];
+
     public async Task<SessionLookup> LookupAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
         try
@@ -102,7 +104,9 @@ internal sealed partial class EmbeddedAuthority(
             return new SessionLookup(null);
         }
 
-        return new SessionLookup(new AuthoritySession(session.Id, session.IdentityId, session.Email, session.ExpiresAt));
+        // Every embedded session begins with an emailed code or link, proved when it was issued.
+        return new SessionLookup(new AuthoritySession(session.Id, session.IdentityId, session.Email, session.ExpiresAt,
+            session.IssuedAt, session.IssuedAt, EmailCode));
     }
 
     public async Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) =>

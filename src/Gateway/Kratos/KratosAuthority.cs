@@ -20,7 +20,8 @@ internal sealed class KratosAuthority(
             ? await client.WhoAmIWithCookieAsync(credential.Value, cancellationToken)
             : await client.WhoAmIWithTokenAsync(credential.Value, cancellationToken);
         return answer.Session is { Active: true, Identity: { } identity, ExpiresAt: { } expiresAt } session
-            ? new SessionLookup(new AuthoritySession(session.Id, identity.Id, identity.Trait(emailTrait), expiresAt), answer.CacheFor)
+            ? new SessionLookup(new AuthoritySession(session.Id, identity.Id, identity.Trait(emailTrait), expiresAt,
+                session.AuthenticatedAt, session.IssuedAt, session.Methods), answer.CacheFor)
             : new SessionLookup(null, answer.CacheFor);
     }
 

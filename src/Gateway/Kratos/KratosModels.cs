@@ -11,7 +11,18 @@ internal sealed record KratosSession(
     [property: JsonPropertyName("active")] bool? Active,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
     [property: JsonPropertyName("authenticated_at")] DateTimeOffset? AuthenticatedAt,
-    [property: JsonPropertyName("identity")] KratosIdentity? Identity);
+    [property: JsonPropertyName("identity")] KratosIdentity? Identity,
+    [property: JsonPropertyName("issued_at")] DateTimeOffset? IssuedAt = null,
+    [property: JsonPropertyName("authentication_methods")] IReadOnlyList<KratosAuthenticationMethod>? AuthenticationMethods = null)
+{
+    /// <summary>The methods used, each once, in order (Kratos lists one entry per factor completed).</summary>
+    public IReadOnlyList<string> Methods =>
+        AuthenticationMethods?.Select(m => m.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToArray() ?? [];
+}
+
+internal sealed record KratosAuthenticationMethod(
+    [property: JsonPropertyName("method")] string? Method,
+    [property: JsonPropertyName("completed_at")] DateTimeOffset? CompletedAt);
 
 internal sealed record KratosIdentity(
     [property: JsonPropertyName("id")] string Id,

@@ -18,7 +18,11 @@ internal sealed record CachedSession(
     string? Email,
     DateTimeOffset ExpiresAt,
     DateTimeOffset CacheUntil,
-    DateTimeOffset CheckedAt = default)
+    DateTimeOffset CheckedAt = default,
+    DateTimeOffset? AuthenticatedAt = null,
+    DateTimeOffset? IssuedAt = null,
+    IReadOnlyList<string>? Methods = null,
+    IReadOnlyList<string>? Groups = null)
 {
     public bool IsSession => IdentityId is not null;
 

@@ -24,7 +24,21 @@ internal interface ISessionAuthority
     Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken);
 }
 
-internal sealed record AuthoritySession(string SessionId, string IdentityId, string? Email, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A session as its authority describes it. <paramref name="AuthenticatedAt"/> is when the user last proved who they
+/// are (Kratos' <c>authenticated_at</c>); <paramref name="IssuedAt"/> when the session began; <paramref name="Methods"/>
+/// how they proved it (Kratos' method names: <c>code</c>, <c>code_recovery</c>, <c>passkey</c>…), for the assertion's
+/// <c>amr</c>; <paramref name="Groups"/> the identity's groups, for policies and the apps.
+/// </summary>
+internal sealed record AuthoritySession(
+    string SessionId,
+    string IdentityId,
+    string? Email,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? AuthenticatedAt = null,
+    DateTimeOffset? IssuedAt = null,
+    IReadOnlyList<string>? Methods = null,
+    IReadOnlyList<string>? Groups = null);
 
 /// <summary>A session or none, and how long the authority allows the answer to be cached.</summary>
 internal sealed record SessionLookup(AuthoritySession? Session, TimeSpan? CacheFor = null);

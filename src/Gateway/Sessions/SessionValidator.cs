@@ -168,7 +168,8 @@ internal sealed partial class SessionValidator(
         }
 
         var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), session.ExpiresAt - now);
-        var entry = new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor, now);
+        var entry = new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor, now,
+            session.AuthenticatedAt, session.IssuedAt, session.Methods, session.Groups);
         entry.Confirm(seen, ConfirmedUntil(now)); // the authority's own answer needs no confirming
         return entry;
     }
