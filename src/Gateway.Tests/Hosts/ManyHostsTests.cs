@@ -273,4 +273,29 @@ public sealed class ManyHostsTests
         Assert.False(hosts.IsAppHost(new HostString("gateway.test"))); // the sign-in origin is no app host
         Assert.False(hosts.IsAppHost(new HostString("localhost"))); // named by no route: as before
     }
+
+    [Fact]
+    public async Task BehindALoadBalancerTheHandoffWorksWhicheverInstanceAnswersEachStep()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        void Shared(Dictionary<string, string?> s)
+        {
+            TwoApps(s);
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        }
+
+        await using var a = await GatewayApp.StartEmbeddedAsync(Shared);
+        await using var b = await GatewayApp.StartEmbeddedAsync(Shared);
+        var onA = new TestBrowser(a);
+        var onB = onA.On(b);
+        await onA.FollowAllAsync(await SignInByLinkAsync(a, onA, "grace@example.com", App + "/"));
+
+        var callback = await CallbackUrlAsync(onA, Tools + "/x"); // issued by A
+        var redeemed = await onB.GetAsync(callback.AbsoluteUri); // taken on B
+        Assert.Equal(HttpStatusCode.Redirect, redeemed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await onA.GetAsync(Tools + "/x")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await onA.GetAsync(callback.AbsoluteUri)).StatusCode); // once, across both
+    }
 }
