@@ -253,46 +253,27 @@ public sealed class TokenHandlingTests(RelaxedGateway shared) : IClassFixture<Re
 
         public IStateStore Wrap(IStateStore inner) => new Recorder(inner, this);
 
-        private sealed class Recorder(IStateStore inner, RecordingStore owner) : IStateStore
+        private sealed class Recorder(IStateStore inner, RecordingStore owner) : Fakes.DelegatingStateStore(inner)
         {
-            public ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Written.Enqueue((key, value));
-                return inner.SetAsync(key, value, timeToLive, cancellationToken);
+                return base.SetAsync(key, value, timeToLive, cancellationToken);
             }
 
-            public ValueTask<bool> AddAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask<bool> AddAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Written.Enqueue((key, value));
-                return inner.AddAsync(key, value, timeToLive, cancellationToken);
+                return base.AddAsync(key, value, timeToLive, cancellationToken);
             }
 
-            public ValueTask<long> IncrementAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask<long> IncrementAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Written.Enqueue((key, []));
-                return inner.IncrementAsync(key, timeToLive, cancellationToken);
+                return base.IncrementAsync(key, timeToLive, cancellationToken);
             }
 
-            public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
-
-            public ValueTask<byte[]?> TakeAsync(string key, CancellationToken cancellationToken) => inner.TakeAsync(key, cancellationToken);
-
-            public ValueTask RemoveAsync(string key, CancellationToken cancellationToken) => inner.RemoveAsync(key, cancellationToken);
-
-            public ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken) => inner.GetCountAsync(key, cancellationToken);
-
             // The outbox queue holds the emails themselves, which carry the link by design: not recorded.
-            public ValueTask EnqueueAsync(string queue, byte[] value, CancellationToken cancellationToken) =>
-                inner.EnqueueAsync(queue, value, cancellationToken);
-
-            public ValueTask<QueuedItem?> ClaimAsync(string queue, string consumer, TimeSpan lease, CancellationToken cancellationToken) =>
-                inner.ClaimAsync(queue, consumer, lease, cancellationToken);
-
-            public ValueTask<bool> RenewAsync(string queue, string consumer, string id, CancellationToken cancellationToken) =>
-                inner.RenewAsync(queue, consumer, id, cancellationToken);
-
-            public ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken) =>
-                inner.CompleteAsync(queue, id, cancellationToken);
         }
     }
 }

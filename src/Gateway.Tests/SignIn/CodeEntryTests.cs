@@ -127,59 +127,49 @@ public sealed class CodeEntryTests
         private void Note(string operation, string key) =>
             operations?.Enqueue(operation + " " + string.Join(':', key.Split(':').Take(2)));
 
-        private sealed class Store(IStateStore inner, Recorder owner) : IStateStore
+        private sealed class Store(IStateStore inner, Recorder owner) : Fakes.DelegatingStateStore(inner)
         {
-            public ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Note("set", key);
-                return inner.SetAsync(key, value, timeToLive, cancellationToken);
+                return base.SetAsync(key, value, timeToLive, cancellationToken);
             }
 
-            public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+            public override ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
             {
                 owner.Note("get", key);
-                return inner.GetAsync(key, cancellationToken);
+                return base.GetAsync(key, cancellationToken);
             }
 
-            public ValueTask<byte[]?> TakeAsync(string key, CancellationToken cancellationToken)
+            public override ValueTask<byte[]?> TakeAsync(string key, CancellationToken cancellationToken)
             {
                 owner.Note("take", key);
-                return inner.TakeAsync(key, cancellationToken);
+                return base.TakeAsync(key, cancellationToken);
             }
 
-            public ValueTask<bool> AddAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask<bool> AddAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Note("add", key);
-                return inner.AddAsync(key, value, timeToLive, cancellationToken);
+                return base.AddAsync(key, value, timeToLive, cancellationToken);
             }
 
-            public ValueTask RemoveAsync(string key, CancellationToken cancellationToken)
+            public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken)
             {
                 owner.Note("remove", key);
-                return inner.RemoveAsync(key, cancellationToken);
+                return base.RemoveAsync(key, cancellationToken);
             }
 
-            public ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken)
+            public override ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken)
             {
                 owner.Note("count", key);
-                return inner.GetCountAsync(key, cancellationToken);
+                return base.GetCountAsync(key, cancellationToken);
             }
 
-            public ValueTask<long> IncrementAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
+            public override ValueTask<long> IncrementAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 owner.Note("increment", key);
-                return inner.IncrementAsync(key, timeToLive, cancellationToken);
+                return base.IncrementAsync(key, timeToLive, cancellationToken);
             }
-
-            public ValueTask EnqueueAsync(string queue, byte[] value, CancellationToken cancellationToken) => inner.EnqueueAsync(queue, value, cancellationToken);
-
-            public ValueTask<QueuedItem?> ClaimAsync(string queue, string consumer, TimeSpan lease, CancellationToken cancellationToken) =>
-                inner.ClaimAsync(queue, consumer, lease, cancellationToken);
-
-            public ValueTask<bool> RenewAsync(string queue, string consumer, string id, CancellationToken cancellationToken) =>
-                inner.RenewAsync(queue, consumer, id, cancellationToken);
-
-            public ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken) => inner.CompleteAsync(queue, id, cancellationToken);
         }
     }
 }

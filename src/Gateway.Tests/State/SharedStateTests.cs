@@ -137,6 +137,31 @@ public sealed class SharedStateTests
     }
 
     [Fact]
+    public async Task MailHeldByAnInstanceThatStopsIsHandedBackAtOnceNotAfterItsLease()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        void Polling(Dictionary<string, string?> s) => s["Mail:PollInterval"] = "00:00:00.200"; // the lease stays 5 minutes
+
+        var a = await InstanceAsync(redis, prefix, Polling);
+        await using var b = await InstanceAsync(redis, prefix, Polling);
+        a.Smtp.Down = true;
+
+        await new TestBrowser(a).RequestLinkAsync("grace@example.com", "/inbox");
+        for (var i = 0; i < 200 && a.Smtp.Refusals == 0; i++)
+        {
+            await Task.Delay(25, Cancel);
+        }
+
+        Assert.True(a.Smtp.Refusals > 0, "instance A tried and failed to send, and now waits to retry");
+        await a.DisposeAsync(); // a graceful stop (SIGTERM), holding the message
+
+        var mail = await b.MailToAsync("grace@example.com"); // within seconds, not the 5-minute lease
+        Assert.Equal(6, mail.Code.Length);
+        Assert.Empty(a.Smtp.Messages);
+    }
+
+    [Fact]
     public async Task WhenRedisStopsSignInFailsClosedAndWhenItReturnsItWorksAgain()
     {
         await using var redis = await RedisServer.StartPrivateAsync();

@@ -30,6 +30,12 @@ internal sealed partial class MailOutbox(
     private long written;
     private long drained;
 
+    // Deliveries in flight, which a stop waits for: each hands its message back or makes a last attempt.
+    private readonly BackgroundWork deliveries = new();
+
+    // Cancelled when the host's shutdown timeout runs out: sends in progress finish, but not past it.
+    private readonly CancellationTokenSource hardStop = new();
+
     /// <summary>Messages this instance holds: claimed and not yet sent or given up.</summary>
     public int Pending => Volatile.Read(ref held);
 
@@ -85,20 +91,40 @@ internal sealed partial class MailOutbox(
 
             Interlocked.Increment(ref held);
             work.Begin();
+            deliveries.Begin();
             _ = DeliverAsync(item, stoppingToken);
+        }
+    }
+
+    /// <summary>
+    /// Stops claiming, then waits (within the host's shutdown timeout) for every held message to be handed back to
+    /// the shared store or, alone, given one last attempt: held mail neither waits out a lease nor dies with the process.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(hardStop.Cancel);
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await deliveries.WhenIdleAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's patience ran out; what is still held is logged by its delivery.
         }
     }
 
     private async Task DeliverAsync(QueuedItem item, CancellationToken stoppingToken)
     {
+        OutgoingMail? mail = null;
         try
         {
-            var mail = JsonSerializer.Deserialize(item.Value, MailJsonContext.Default.OutgoingMail)!;
+            mail = JsonSerializer.Deserialize(item.Value, MailJsonContext.Default.OutgoingMail)!;
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    await sender.SendAsync(ToMime(mail), stoppingToken);
+                    await sender.SendAsync(ToMime(mail), hardStop.Token);
                     await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
                     Log.Sent(logger, EmailAddress.Mask(mail.To), attempt);
                     return;
@@ -122,9 +148,9 @@ internal sealed partial class MailOutbox(
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested && mail is not null)
         {
-            // Shutting down: the message stays pending and another instance (or the next start) sends it.
+            await HandBackAsync(item, mail);
         }
         catch (StateUnavailableException e)
         {
@@ -139,6 +165,32 @@ internal sealed partial class MailOutbox(
         {
             Interlocked.Decrement(ref held);
             work.End();
+            deliveries.End();
+        }
+    }
+
+    /// <summary>Shutting down while holding a message waiting for its next attempt.</summary>
+    private async Task HandBackAsync(QueuedItem item, OutgoingMail mail)
+    {
+        var recipient = EmailAddress.Mask(mail.To);
+        try
+        {
+            if (store.IsShared)
+            {
+                // Another instance claims it on its next look, instead of after the lease.
+                await store.ReleaseAsync(Queue, consumer, item.Id, hardStop.Token);
+                Log.HandedBack(logger, recipient);
+                return;
+            }
+
+            // Alone, nobody else will send it: one last attempt within the shutdown timeout.
+            await sender.SendAsync(ToMime(mail), hardStop.Token);
+            await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
+            Log.SentOnShutdown(logger, recipient);
+        }
+        catch (Exception e)
+        {
+            Log.LostOnShutdown(logger, recipient, e.GetType().Name, MaskAddresses(e.Message));
         }
     }
 
@@ -169,6 +221,7 @@ internal sealed partial class MailOutbox(
     public override void Dispose()
     {
         wakeUp.Dispose();
+        hardStop.Dispose();
         base.Dispose();
     }
 
@@ -188,6 +241,15 @@ internal sealed partial class MailOutbox(
 
         [LoggerMessage(5005, LogLevel.Error, "Delivering a queued message failed unexpectedly; it stays queued.")]
         public static partial void Crashed(ILogger logger, Exception exception);
+
+        [LoggerMessage(5007, LogLevel.Information, "Shutting down: handed mail to {Recipient} back to the shared outbox for another instance.")]
+        public static partial void HandedBack(ILogger logger, string recipient);
+
+        [LoggerMessage(5008, LogLevel.Information, "Shutting down: sent mail to {Recipient} on a last attempt.")]
+        public static partial void SentOnShutdown(ILogger logger, string recipient);
+
+        [LoggerMessage(5009, LogLevel.Error, "Shutting down: mail to {Recipient} could not be sent or handed to another instance and is lost; the user must ask again. {Error}: {Reason}")]
+        public static partial void LostOnShutdown(ILogger logger, string recipient, string error, string reason);
 
         [LoggerMessage(5004, LogLevel.Warning, "The outbox lost its store while sending ({Reason}); the message stays queued.")]
         public static partial void StoreUnavailable(ILogger logger, string reason);

@@ -39,6 +39,15 @@ internal interface IStateStore
 
     /// <summary>Removes a finished item for good.</summary>
     ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lets go of an item <paramref name="consumer"/> holds so that any consumer may claim it at once, without
+    /// waiting for its lease to run out (an instance shutting down hands its work back).
+    /// </summary>
+    ValueTask ReleaseAsync(string queue, string consumer, string id, CancellationToken cancellationToken);
+
+    /// <summary>True when other instances share this store, so what one lets go of another can take.</summary>
+    bool IsShared { get; }
 }
 
 /// <summary>An item handed to one consumer.</summary>

@@ -122,6 +122,22 @@ internal sealed class MemoryStateStore : IStateStore, IDisposable
         }
     }
 
+    public bool IsShared => false;
+
+    public ValueTask ReleaseAsync(string queue, string consumer, string id, CancellationToken cancellationToken)
+    {
+        var q = queues.GetOrAdd(queue, _ => new Queue());
+        lock (q)
+        {
+            if (q.Items.FirstOrDefault(i => i.Id == id && i.Consumer == consumer) is { } slot)
+            {
+                slot.Consumer = null;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken)
     {
         var q = queues.GetOrAdd(queue, _ => new Queue());

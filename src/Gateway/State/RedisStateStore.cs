@@ -79,6 +79,16 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
             return claimed.Length == 1;
         });
 
+    public bool IsShared => true;
+
+    // XCLAIM with IDLE makes the entry look abandoned for longer than any lease, so the next XAUTOCLAIM of any
+    // consumer takes it. (StackExchange.Redis has no IDLE option, hence the raw command.)
+    public ValueTask ReleaseAsync(string queue, string consumer, string id, CancellationToken cancellationToken) =>
+        Run(async () => { await Db.ExecuteAsync("XCLAIM", keys.For(queue), Group, consumer, 0, id, "IDLE", Forever, "JUSTID"); });
+
+    // A year: longer than any lease, and short enough that Redis does not clamp "now - idle" before the epoch to now.
+    private const long Forever = 365L * 24 * 3600 * 1000;
+
     public ValueTask CompleteAsync(string queue, string id, CancellationToken cancellationToken) =>
         Run(async () =>
         {
