@@ -345,6 +345,44 @@ public sealed class MagicLinkFlowTests
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/inbox")).StatusCode);
     }
 
+    [Fact]
+    public async Task ALinkThatIsMangledOrLostSaysItIsNotValidAndOnlyAUsedOneSaysUsed()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+        var mail = await app.MailToAsync("alice@example.com");
+
+        foreach (var broken in new[] { mail.LinkPath[..^5], "/_gateway/link", "/_gateway/link?t=", mail.LinkPath[..^1] + (mail.LinkPath[^1] == 'A' ? 'B' : 'A') })
+        {
+            var page = await TextAsync(await browser.GetAsync(broken));
+            Assert.Contains("This link is not valid", page);
+            Assert.Contains("<title>Link not valid", page);
+            Assert.DoesNotContain("already been used", page);
+        }
+
+        await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        var used = await TextAsync(await new TestBrowser(app).GetAsync(mail.LinkPath));
+        Assert.Contains("This link has already been used", used);
+    }
+
+    [Fact]
+    public async Task ALinkLostWhenAGatewayWithoutRedisRestartedSaysSoInsteadOfUsed()
+    {
+        var first = await GatewayApp.StartEmbeddedAsync();
+        var browser = new TestBrowser(first);
+        await browser.RequestLinkAsync("grace@example.com");
+        var mail = await first.MailToAsync("grace@example.com");
+        await first.DisposeAsync();
+
+        await using var restarted = await GatewayApp.StartEmbeddedAsync();
+        var page = await TextAsync(await new TestBrowser(restarted).GetAsync(mail.LinkPath));
+
+        Assert.Contains("This link is not valid", page);
+        Assert.Contains("Ask for a new link", page);
+    }
+
     [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
     public async Task SignOutEverywhereEndsTheOtherDevicesToo(string method)
     {

@@ -83,6 +83,6 @@ internal sealed class LinkModel(LinkRedemption redemption, SignInRequests reques
         Status = view.Status;
         MaskedEmail = view.MaskedEmail;
         CanResend = view.Status == SignInStatus.Expired;
-        Token = view.Status == SignInStatus.Used ? null : token;
+        Token = view.Status is SignInStatus.Used or SignInStatus.Invalid ? null : token;
     }
 }

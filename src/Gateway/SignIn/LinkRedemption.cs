@@ -25,7 +25,7 @@ internal sealed class LinkRedemption(
         var ticket = await links.PeekAsync(token, context.RequestAborted);
         if (ticket is null)
         {
-            return new LinkView(SignInStatus.Used);
+            return new LinkView(await links.WasUsedAsync(token, context.RequestAborted) ? SignInStatus.Used : SignInStatus.Invalid);
         }
 
         if (links.IsExpired(ticket))
@@ -43,7 +43,7 @@ internal sealed class LinkRedemption(
         var ticket = await links.PeekAsync(token, cancellationToken);
         if (ticket is null)
         {
-            return SignInAnswer.Used;
+            return await links.WasUsedAsync(token, cancellationToken) ? SignInAnswer.Used : SignInAnswer.Invalid;
         }
 
         if (links.IsExpired(ticket))

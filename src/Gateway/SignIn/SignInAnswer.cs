@@ -16,8 +16,14 @@ internal enum SignInStatus
     /// <summary>The link or code expired, or the provider's flow did; a new email is offered.</summary>
     Expired,
 
-    /// <summary>The link was used already (or never existed).</summary>
+    /// <summary>The link was used already.</summary>
     Used,
+
+    /// <summary>
+    /// No such link now: mangled or cut short in the email, or cleared after it expired, or lost when a gateway
+    /// without Redis restarted. A new email is offered.
+    /// </summary>
+    Invalid,
 
     /// <summary>Too many wrong codes for this request; a new email is offered.</summary>
     TooManyAttempts,
@@ -39,6 +45,7 @@ internal sealed record SignInAnswer(SignInStatus Status, string? Message = null,
 {
     public static readonly SignInAnswer Accepted = new(SignInStatus.Accepted);
     public static readonly SignInAnswer Used = new(SignInStatus.Used);
+    public static readonly SignInAnswer Invalid = new(SignInStatus.Invalid);
     public static readonly SignInAnswer Expired = new(SignInStatus.Expired);
     public static readonly SignInAnswer Unavailable = new(SignInStatus.Unavailable);
     public static readonly SignInAnswer NoPendingRequest = new(SignInStatus.NoPendingRequest);
