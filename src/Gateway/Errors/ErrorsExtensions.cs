@@ -14,7 +14,13 @@ internal static class ErrorsExtensions
     /// </summary>
     public static WebApplication UseGatewayErrors(this WebApplication app, GatewayPaths paths)
     {
-        app.UseExceptionHandler(paths.Error);
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandlingPath = paths.Error,
+
+            // A shared-store outage is logged once by StoreOutage, not with a stack trace per refused request.
+            SuppressDiagnosticsCallback = context => State.StateExtensions.IsStoreOutage(context.Exception),
+        });
         app.UseStatusCodePagesWithReExecute(paths.Error, "?status={0}");
         return app;
     }

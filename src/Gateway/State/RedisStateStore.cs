@@ -8,7 +8,7 @@ namespace Gateway.State;
 /// a Redis stream with a consumer group: a consumer that dies leaves its items pending, and another one claims them
 /// once their lease has run out (XAUTOCLAIM). Every failure to reach Redis becomes <see cref="StateUnavailableException"/>.
 /// </summary>
-internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys keys) : IStateStore
+internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys keys, StoreOutage outage) : IStateStore
 {
     private const string Group = "gateway";
 
@@ -125,7 +125,9 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
     {
         try
         {
-            return await operation();
+            var result = await operation();
+            outage.Succeeded();
+            return result;
         }
         catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
         {
@@ -139,6 +141,7 @@ internal sealed class RedisStateStore(IConnectionMultiplexer redis, RedisKeys ke
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or ObjectDisposedException)
         {
+            outage.Failed(e);
             throw new StateUnavailableException("Redis could not be reached.", e);
         }
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Caching.Distributed;
 using StackExchange.Redis;
 
 namespace Gateway.State;
@@ -17,6 +18,7 @@ internal static class StateExtensions
     {
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName);
+        services.AddSingleton<StoreOutage>();
         var settings = builder.Configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
         if (string.IsNullOrWhiteSpace(settings.Configuration))
         {
@@ -43,6 +45,13 @@ internal static class StateExtensions
             cache.ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(redis);
             cache.InstanceName = keys.For("gw:cache:");
         });
+
+        // The cache level stays quiet through an outage (see OutageTolerantCache).
+        var redisCache = services.Last(d => d.ServiceType == typeof(IDistributedCache));
+        services.Remove(redisCache);
+        services.AddSingleton<IDistributedCache>(sp => new OutageTolerantCache(
+            (IBufferDistributedCache)(redisCache.ImplementationInstance ?? redisCache.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, redisCache.ImplementationType!)),
+            sp.GetRequiredService<StoreOutage>()));
         services.AddDataProtection().PersistKeysToStackExchangeRedis(redis, keys.For("gw:dataprotection-keys"));
         return builder;
     }
