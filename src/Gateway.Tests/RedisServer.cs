@@ -56,9 +56,20 @@ public sealed class RedisServer : IAsyncDisposable
     {
         if (process is { HasExited: false })
         {
-            process.Kill();
+            process.Kill(); // SIGKILL ends a frozen server too
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
+    }
+
+    /// <summary>Freezes a private server (SIGSTOP): connections stay open and nothing answers, as when Redis hangs.</summary>
+    public async Task PauseAsync() => await SignalAsync("-STOP");
+
+    public async Task ResumeAsync() => await SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("/bin/kill", [signal, process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
     public async Task StartAsync()

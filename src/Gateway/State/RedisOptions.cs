@@ -12,4 +12,11 @@ internal sealed class RedisOptions
 
     /// <summary>Put in front of every key, so several deployments can share one Redis.</summary>
     public string KeyPrefix { get; set; } = "";
+
+    /// <summary>
+    /// How long one Redis call may take (connect, command) before it counts as an outage and the request fails
+    /// closed: a Redis that hangs costs a request about this long per call it makes, never more.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -17,7 +17,7 @@ internal static class StateExtensions
     public static IHostApplicationBuilder AddState(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName);
+        services.AddValidatedOptions<RedisOptions>(RedisOptions.SectionName);
         services.AddSingleton<StoreOutage>();
         var settings = builder.Configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
         if (string.IsNullOrWhiteSpace(settings.Configuration))
@@ -31,9 +31,13 @@ internal static class StateExtensions
         // requests fail closed quickly (503) instead of queueing behind a dead connection.
         configuration.AbortOnConnectFail = false;
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        configuration.ConnectTimeout = Math.Min(configuration.ConnectTimeout, 2000);
-        configuration.AsyncTimeout = Math.Min(configuration.AsyncTimeout, 2000);
-        configuration.SyncTimeout = Math.Min(configuration.SyncTimeout, 2000);
+        var timeout = (int)Math.Clamp(settings.Timeout.TotalMilliseconds, 50, 30_000);
+        configuration.ConnectTimeout = timeout;
+        configuration.AsyncTimeout = timeout;
+        configuration.SyncTimeout = timeout;
+
+        // Timeouts are noticed on the heartbeat: beat often enough that a hung Redis is noticed on time.
+        configuration.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(timeout / 2, 100, 1000));
         var redis = ConnectionMultiplexer.Connect(configuration);
         var keys = new RedisKeys(settings.KeyPrefix);
 
