@@ -72,13 +72,6 @@ internal static partial class GatewayExtensions
     /// <summary>Health checks with this tag decide readiness; liveness needs none.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>Liveness (the process answers) and readiness (what it depends on answers), for load balancers and orchestrators.</summary>
-    public static void MapGatewayHealth(this WebApplication app, GatewayPaths paths)
-    {
-        app.MapHealthChecks(paths.HealthLive, new() { Predicate = _ => false }).AllowAnonymous().DisableHttpMetrics();
-        app.MapHealthChecks(paths.HealthReady, new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
-    }
-
     /// <summary>Binds a feature's options to its section and checks them (data annotations and any added rules) at startup.</summary>
     public static OptionsBuilder<T> AddValidatedOptions<T>(this IServiceCollection services, string section)
         where T : class =>

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Embedded;
 using Gateway.Errors;
+using Gateway.Health;
 using Gateway.Hosts;
 using Gateway.Kratos;
 using Gateway.MagicLinks;
@@ -37,6 +38,7 @@ else
 builder.Services.AddTrustedProxies();
 builder.Services.AddRequestLimits();
 builder.Services.AddGatewayErrors();
+builder.Services.AddGatewayHealth();
 builder.Services.AddSessions();
 builder.Services.AddHosts();
 builder.AddState();

@@ -44,6 +44,7 @@ internal static class StateExtensions
         services.AddSingleton<IConnectionMultiplexer>(redis);
         services.AddSingleton(keys);
         services.AddSingleton<IStateStore, RedisStateStore>();
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [GatewayExtensions.ReadyTag]);
         services.AddStackExchangeRedisCache(cache =>
         {
             cache.ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(redis);
