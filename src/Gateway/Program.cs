@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Embedded;
 using Gateway.Errors;
+using Gateway.ForwardAuth;
 using Gateway.Kratos;
 using Gateway.MagicLinks;
 using Gateway.Mail;
@@ -59,6 +60,7 @@ app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();
+app.UseForwardAuth();
 app.UseProxyGate();
 app.UseAuthentication();
 app.UseRateLimiter();

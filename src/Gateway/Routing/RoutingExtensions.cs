@@ -15,6 +15,7 @@ internal static class RoutingExtensions
             .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.");
 
         services.AddSingleton<RoutePolicies>();
+        services.AddSingleton<ForwardAuth.ForwardAuthRoutes>();
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection(ReverseProxySection))

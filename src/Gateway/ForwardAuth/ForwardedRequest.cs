@@ -1,0 +1,155 @@
+using Gateway.Routing;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.ForwardAuth;
+
+/// <summary>
+/// The request a front proxy asks about, read from the headers it sends with its auth request: nginx
+/// (<c>X-Original-URL</c>, <c>X-Original-Method</c>), Traefik and Caddy (<c>X-Forwarded-Uri</c>,
+/// <c>X-Forwarded-Method</c>), plus <c>X-Forwarded-Host</c> and <c>X-Forwarded-Proto</c>. The path is read the way
+/// Kestrel reads a request line, and one that servers could read differently is refused (<see cref="PathGuard"/>),
+/// because the app behind the front proxy gets the raw path and could normalise it into a protected one.
+/// </summary>
+internal readonly record struct ForwardedRequest(string Method, string Scheme, HostString Host, PathString Path, QueryString Query)
+{
+    public const string OriginalUrlHeader = "X-Original-URL";
+    public const string OriginalMethodHeader = "X-Original-Method";
+    public const string UriHeader = "X-Forwarded-Uri";
+    public const string MethodHeader = "X-Forwarded-Method";
+    public const string HostHeader = "X-Forwarded-Host";
+    public const string ProtoHeader = "X-Forwarded-Proto";
+
+    /// <summary>The original path and query as the browser should come back to them after signing in.</summary>
+    public string PathAndQuery => Path.ToUriComponent() + Query.ToUriComponent();
+
+    /// <summary>Reads the forwarded request; on failure <paramref name="problem"/> says what is wrong, for a 400.</summary>
+    public static bool TryRead(HttpRequest request, out ForwardedRequest forwarded, out string problem)
+    {
+        forwarded = default;
+        var headers = request.Headers;
+        if (!Single(headers, OriginalUrlHeader, out var url, out problem)
+            || !Single(headers, UriHeader, out var uri, out problem)
+            || !Single(headers, OriginalMethodHeader, out var originalMethod, out problem)
+            || !Single(headers, MethodHeader, out var forwardedMethod, out problem)
+            || !Single(headers, HostHeader, out var forwardedHost, out problem)
+            || !Single(headers, ProtoHeader, out var proto, out problem))
+        {
+            return false;
+        }
+
+        var target = url ?? uri;
+        if (target is null)
+        {
+            problem = $"The request names no original address: a front proxy sends {OriginalUrlHeader} (nginx) or {UriHeader} (Traefik, Caddy).";
+            return false;
+        }
+
+        string? scheme = null;
+        string? host = null;
+        if (!target.StartsWith('/'))
+        {
+            // nginx examples often send the whole URL: take its scheme and host unless the proxy named them itself.
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var absolute) || absolute.Scheme is not ("http" or "https") || absolute.UserInfo.Length > 0)
+            {
+                problem = "The original address is neither a path such as '/reports?year=2026' nor an http(s) URL.";
+                return false;
+            }
+
+            scheme = absolute.Scheme;
+            host = absolute.Authority;
+            target = target[(target.IndexOf("//", StringComparison.Ordinal) + 2)..];
+            var slash = target.IndexOfAny(['/', '?', '#']);
+            target = slash < 0 ? "/" : target[slash] == '/' ? target[slash..] : "/" + target[slash..];
+        }
+        else if (target.StartsWith("//", StringComparison.Ordinal))
+        {
+            problem = "The original address starts with '//'; expected a path such as '/reports?year=2026'.";
+            return false;
+        }
+
+        var fragment = target.IndexOf('#');
+        if (fragment >= 0)
+        {
+            target = target[..fragment];
+        }
+
+        var question = target.IndexOf('?');
+        var rawPath = question < 0 ? target : target[..question];
+        var query = question < 0 ? QueryString.Empty : new QueryString(target[question..]);
+
+        // As Kestrel does with a request line: every escape decoded but %2F, which PathGuard then refuses.
+        var path = PathString.FromUriComponent(rawPath);
+        if (PathGuard.IsAmbiguous(path.Value))
+        {
+            problem = "The original address contains path segments the gateway does not accept (such as '..', '\\', '//' or encoded slashes).";
+            return false;
+        }
+
+        if (forwardedHost is not null)
+        {
+            if (host is not null && !string.Equals(host, forwardedHost, StringComparison.OrdinalIgnoreCase))
+            {
+                problem = $"{OriginalUrlHeader} and {HostHeader} name different hosts.";
+                return false;
+            }
+
+            host = forwardedHost;
+        }
+
+        var hostString = new HostString(host ?? request.Host.Value ?? "");
+        if (!IsHost(hostString))
+        {
+            problem = "The original host is missing or not a host name (with an optional port).";
+            return false;
+        }
+
+        if (proto is not null)
+        {
+            if (!proto.Equals("http", StringComparison.OrdinalIgnoreCase) && !proto.Equals("https", StringComparison.OrdinalIgnoreCase))
+            {
+                problem = $"{ProtoHeader} is neither http nor https.";
+                return false;
+            }
+
+            scheme = proto.ToLowerInvariant();
+        }
+
+        var method = originalMethod ?? forwardedMethod ?? request.Method;
+        if (method.Length is 0 or > 32 || !method.All(char.IsAsciiLetterUpper))
+        {
+            problem = "The original method is not an HTTP method such as GET.";
+            return false;
+        }
+
+        forwarded = new ForwardedRequest(method, scheme ?? request.Scheme, hostString, path, query);
+        return true;
+    }
+
+    /// <summary>One value or none; a header sent twice is two proxies disagreeing (or a client adding its own).</summary>
+    private static bool Single(IHeaderDictionary headers, string name, out string? value, out string problem)
+    {
+        var values = headers[name];
+        problem = "";
+        value = values.Count == 1 ? values[0] : null;
+        if (values.Count > 1 || (values.Count == 1 && string.IsNullOrEmpty(value)))
+        {
+            problem = $"{name} must be sent once, with a value.";
+            value = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool IsHost(HostString host)
+    {
+        if (!host.HasValue || host.Host.Length == 0)
+        {
+            return false;
+        }
+
+        var name = host.Host.StartsWith('[') && host.Host.EndsWith(']') ? host.Host[1..^1] : host.Host;
+        return Uri.CheckHostName(name) != UriHostNameType.Unknown
+            && (host.Value.LastIndexOf(':') <= host.Value.LastIndexOf(']') || host.Port is > 0 and <= 65535);
+    }
+}
