@@ -21,7 +21,7 @@ public sealed class ForwardAuthEndpointTests
         configure?.Invoke(s);
     });
 
-    /// <summary>What Traefik's ForwardAuth sends about a browser's navigation to <paramref name="uri"/>.</summary>
+    /// <summary>What Traefik's ForwardAuth (or nginx, asking <c>/_gateway/auth/nginx</c>) sends about a browser's navigation to <paramref name="uri"/>.</summary>
     private static HttpRequestMessage Ask(string uri, string? cookie = null, string host = "app.test", string endpoint = "/_gateway/auth", bool api = false)
     {
         var request = api ? Http.Api(endpoint) : Http.Navigate(endpoint, cookie);
@@ -30,7 +30,10 @@ public sealed class ForwardAuthEndpointTests
             request.With("Cookie", cookie);
         }
 
-        return request.With("X-Forwarded-Method", "GET").With("X-Forwarded-Proto", "https").With("X-Forwarded-Host", host).With("X-Forwarded-Uri", uri);
+        // nginx sends the headers the shipped config sets.
+        return endpoint.EndsWith("/nginx", StringComparison.Ordinal)
+            ? request.With("X-Original-Method", "GET").With("X-Forwarded-Proto", "https").With("X-Forwarded-Host", host).With("X-Original-URL", uri)
+            : request.With("X-Forwarded-Method", "GET").With("X-Forwarded-Proto", "https").With("X-Forwarded-Host", host).With("X-Forwarded-Uri", uri);
     }
 
     private static string Cookie(GatewayApp app, Fakes.FakeSession session) => $"{app.GatewayCookieName}={app.GatewayCookieFor(session)}";

@@ -6,7 +6,11 @@ namespace Gateway.Tests.ForwardAuth;
 /// <summary>How the forward-auth endpoint reads the request a front proxy asks about.</summary>
 public sealed class ForwardedRequestTests
 {
-    private static (bool Ok, ForwardedRequest Request, string Problem) Read(params (string Name, string Value)[] headers)
+    private static (bool Ok, ForwardedRequest Request, string Problem) Read(params (string Name, string Value)[] headers) => Read(false, headers);
+
+    private static (bool Ok, ForwardedRequest Request, string Problem) ReadNginx(params (string Name, string Value)[] headers) => Read(true, headers);
+
+    private static (bool Ok, ForwardedRequest Request, string Problem) Read(bool nginx, (string Name, string Value)[] headers)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
@@ -16,7 +20,7 @@ public sealed class ForwardedRequestTests
             context.Request.Headers.Append(name, value);
         }
 
-        var ok = ForwardedRequest.TryRead(context.Request, out var request, out var problem);
+        var ok = ForwardedRequest.TryRead(context.Request, nginx, out var request, out var problem);
         return (ok, request, problem);
     }
 
@@ -36,8 +40,8 @@ public sealed class ForwardedRequestTests
     [Fact]
     public void NginxOriginalUrlMayBeAPathOrAWholeUrl()
     {
-        var path = Read(("X-Original-URL", "/a%20b?x=1"), ("X-Original-Method", "DELETE"), ("X-Forwarded-Host", "app.example.com:8443"));
-        var url = Read(("X-Original-URL", "https://app.example.com:8443/a?x=1#top"));
+        var path = ReadNginx(("X-Original-URL", "/a%20b?x=1"), ("X-Original-Method", "DELETE"), ("X-Forwarded-Host", "app.example.com:8443"));
+        var url = ReadNginx(("X-Original-URL", "https://app.example.com:8443/a?x=1#top"));
 
         Assert.True(path.Ok);
         Assert.Equal("DELETE", path.Request.Method);
@@ -112,8 +116,22 @@ public sealed class ForwardedRequestTests
     [Fact]
     public void OriginalUrlAndForwardedHostMustAgree()
     {
-        var (ok, _, _) = Read(("X-Original-URL", "http://public.example.com/"), ("X-Forwarded-Host", "admin.example.com"));
+        var (ok, _, _) = ReadNginx(("X-Original-URL", "http://public.example.com/"), ("X-Forwarded-Host", "admin.example.com"));
 
         Assert.False(ok);
+    }
+
+    [Fact]
+    public void EachProxyIsReadFromItsOwnHeadersOnly()
+    {
+        // A client's own copy of the other proxy's headers rides along on the auth request; it names nothing.
+        var caddy = Read(("X-Original-URL", "/public/logo.png"), ("X-Original-Method", "GET"), ("X-Forwarded-Uri", "/admin/users"), ("X-Forwarded-Method", "POST"));
+        var nginx = ReadNginx(("X-Forwarded-Uri", "/public/logo.png"), ("X-Forwarded-Method", "GET"), ("X-Original-URL", "/admin/users"), ("X-Original-Method", "POST"));
+        var nginxWithoutItsHeader = ReadNginx(("X-Forwarded-Uri", "/public/logo.png"));
+
+        Assert.Equal(("/admin/users", "POST"), (caddy.Request.Path.Value, caddy.Request.Method));
+        Assert.Equal(("/admin/users", "POST"), (nginx.Request.Path.Value, nginx.Request.Method));
+        Assert.False(nginxWithoutItsHeader.Ok);
+        Assert.Contains("X-Original-URL", nginxWithoutItsHeader.Problem);
     }
 }

@@ -154,6 +154,22 @@ public sealed class FrontProxyTests
     }
 
     [Theory, MemberData(nameof(FrontProxy.Kinds), MemberType = typeof(FrontProxy))]
+    public async Task AClientCannotNameAnotherAddressForTheGatewayToJudge(string kind)
+    {
+        await using var setup = await StartAsync(kind);
+        var alice = setup.App.Kratos.AddSession("alice@example.com");
+        using var client = setup.Api();
+
+        // Headers either kind of front proxy might otherwise carry to the gateway from the client.
+        var answer = await client.SendAsync(Http.Api("/admin/users").With("X-Session-Token", alice.Token)
+            .With("X-Original-URL", "/public/logo.png").With("X-Original-Method", "GET")
+            .With("X-Forwarded-Uri", "/public/logo.png").With("X-Forwarded-Method", "GET").With("X-Forwarded-Host", "127.0.0.1"), Cancel);
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Empty(setup.App.Upstream.Received);
+    }
+
+    [Theory, MemberData(nameof(FrontProxy.Kinds), MemberType = typeof(FrontProxy))]
     public async Task WhenTheSessionAuthorityIsDownNothingReachesTheApp(string kind)
     {
         await using var setup = await StartAsync(kind);

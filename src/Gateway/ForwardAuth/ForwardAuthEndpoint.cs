@@ -53,7 +53,7 @@ internal sealed partial class ForwardAuthEndpoint(
     {
         // An answer about one user's session is nobody else's to keep.
         context.Response.Headers.CacheControl = "no-store";
-        if (!ForwardedRequest.TryRead(context.Request, out var forwarded, out var problem))
+        if (!ForwardedRequest.TryRead(context.Request, nginx, out var forwarded, out var problem))
         {
             await GatewayError.WriteAsync(context, StatusCodes.Status400BadRequest, "Not a forward-auth request", problem);
             return;

@@ -5,8 +5,11 @@ namespace Gateway.ForwardAuth;
 
 /// <summary>
 /// The request a front proxy asks about, read from the headers it sends with its auth request: nginx
-/// (<c>X-Original-URL</c>, <c>X-Original-Method</c>), Traefik and Caddy (<c>X-Forwarded-Uri</c>,
-/// <c>X-Forwarded-Method</c>), plus <c>X-Forwarded-Host</c> and <c>X-Forwarded-Proto</c>. The path is read the way
+/// (<c>X-Original-URL</c>, <c>X-Original-Method</c>, which the shipped config sets), Traefik and Caddy
+/// (<c>X-Forwarded-Uri</c>, <c>X-Forwarded-Method</c>, which they set themselves), plus <c>X-Forwarded-Host</c> and
+/// <c>X-Forwarded-Proto</c>. Each endpoint reads only its own proxy's pair: the proxies copy the client's other
+/// headers onto the auth request, so a client's own <c>X-Original-URL</c> must never name what Caddy is asking about
+/// (nor a client's <c>X-Forwarded-Uri</c> what nginx is asking about). The path is read the way
 /// Kestrel reads a request line, and one that servers could read differently is refused (<see cref="PathGuard"/>),
 /// because the app behind the front proxy gets the raw path and could normalise it into a protected one.
 /// </summary>
@@ -23,24 +26,23 @@ internal readonly record struct ForwardedRequest(string Method, string Scheme, H
     public string PathAndQuery => Path.ToUriComponent() + Query.ToUriComponent();
 
     /// <summary>Reads the forwarded request; on failure <paramref name="problem"/> says what is wrong, for a 400.</summary>
-    public static bool TryRead(HttpRequest request, out ForwardedRequest forwarded, out string problem)
+    /// <param name="nginx">Read nginx' headers (X-Original-URL, X-Original-Method), else Traefik's and Caddy's (X-Forwarded-Uri, X-Forwarded-Method).</param>
+    public static bool TryRead(HttpRequest request, bool nginx, out ForwardedRequest forwarded, out string problem)
     {
         forwarded = default;
         var headers = request.Headers;
-        if (!Single(headers, OriginalUrlHeader, out var url, out problem)
-            || !Single(headers, UriHeader, out var uri, out problem)
-            || !Single(headers, OriginalMethodHeader, out var originalMethod, out problem)
-            || !Single(headers, MethodHeader, out var forwardedMethod, out problem)
+        var (uriHeader, methodHeader) = nginx ? (OriginalUrlHeader, OriginalMethodHeader) : (UriHeader, MethodHeader);
+        if (!Single(headers, uriHeader, out var target, out problem)
+            || !Single(headers, methodHeader, out var originalMethod, out problem)
             || !Single(headers, HostHeader, out var forwardedHost, out problem)
             || !Single(headers, ProtoHeader, out var proto, out problem))
         {
             return false;
         }
 
-        var target = url ?? uri;
         if (target is null)
         {
-            problem = $"The request names no original address: a front proxy sends {OriginalUrlHeader} (nginx) or {UriHeader} (Traefik, Caddy).";
+            problem = $"The request names no original address: {(nginx ? "nginx' auth_request is configured to send" : "Traefik and Caddy send")} {uriHeader}.";
             return false;
         }
 
@@ -114,7 +116,7 @@ internal readonly record struct ForwardedRequest(string Method, string Scheme, H
             scheme = proto.ToLowerInvariant();
         }
 
-        var method = originalMethod ?? forwardedMethod ?? request.Method;
+        var method = originalMethod ?? request.Method;
         if (method.Length is 0 or > 32 || !method.All(char.IsAsciiLetterUpper))
         {
             problem = "The original method is not an HTTP method such as GET.";
