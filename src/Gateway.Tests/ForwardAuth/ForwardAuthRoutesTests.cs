@@ -41,6 +41,16 @@ public sealed class ForwardAuthRoutesTests
     }
 
     [Fact]
+    public void ARouteWithHostsAndNoPathCoversEveryPathOfItsHosts()
+    {
+        var (routes, problems) = Compile(Route("whole-host", hosts: ["app.example.com"]), Route("slashless", "{**rest}", ["tools.example.com"]));
+
+        Assert.Empty(problems);
+        Assert.Equal("whole-host", Find(routes, "app.example.com", "/any/thing"));
+        Assert.Equal("slashless", Find(routes, "tools.example.com", "/any/thing"));
+    }
+
+    [Fact]
     public void WildcardHostsMatchSubdomainsOnly()
     {
         var (routes, _) = Compile(Route("apps", "/{**rest}", ["*.example.com"]));
