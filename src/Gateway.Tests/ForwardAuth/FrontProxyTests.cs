@@ -169,6 +169,17 @@ public sealed class FrontProxyTests
         Assert.Empty(setup.App.Upstream.Received);
     }
 
+    [Fact]
+    public async Task NginxKeepsItsAuthLocationToItself()
+    {
+        await using var setup = await StartAsync(FrontProxy.Nginx);
+        using var client = setup.Api();
+
+        var direct = await client.SendAsync(Http.Api("/_gateway/auth/nginx").With("X-Original-URL", "/reports"), Cancel);
+
+        Assert.Equal(HttpStatusCode.NotFound, direct.StatusCode); // the location is internal: only auth_request reaches it
+    }
+
     [Theory, MemberData(nameof(FrontProxy.Kinds), MemberType = typeof(FrontProxy))]
     public async Task WhenTheSessionAuthorityIsDownNothingReachesTheApp(string kind)
     {
