@@ -1,5 +1,4 @@
 using Gateway.Routing;
-using Microsoft.Extensions.Primitives;
 
 namespace Gateway.ForwardAuth;
 
