@@ -6,7 +6,7 @@ namespace Gateway.Tests.ForwardAuth;
 /// The gateway behind a real nginx and a real Caddy, each run with its shipped example config: the app is the echo
 /// upstream, the gateway listens on a loopback port and its public origin is the front proxy's own address, so the
 /// emailed link comes back through the front proxy. Routes (no cluster) for 127.0.0.1: "/public/**" is public,
-/// "/admin/**" admits boss@example.com, everything else needs a signed-in user.
+/// "/feed/**" is public to GET only, "/admin/**" admits boss@example.com, everything else needs a signed-in user.
 /// </summary>
 public sealed class FrontProxyTests
 {
@@ -46,6 +46,8 @@ public sealed class FrontProxyTests
             s.AddForwardAuthRoute("app", "127.0.0.1", "/{**rest}");
             s.AddForwardAuthRoute("public", "127.0.0.1", "/public/{**rest}", ("Gateway.Access", "Public"));
             s.AddForwardAuthRoute("admin", "127.0.0.1", "/admin/{**rest}", ("Gateway.AllowedEmails", "boss@example.com"));
+            s.AddForwardAuthRoute("feed", "127.0.0.1", "/feed/{**rest}", ("Gateway.Access", "Public"));
+            s["ReverseProxy:Routes:feed:Match:Methods:0"] = "GET";
         }, kestrel: true);
         try
         {
@@ -167,6 +169,25 @@ public sealed class FrontProxyTests
 
         Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
         Assert.Empty(setup.App.Upstream.Received);
+    }
+
+    [Theory, MemberData(nameof(FrontProxy.Kinds), MemberType = typeof(FrontProxy))]
+    public async Task TheOriginalMethodIsWhatTheGatewayJudges(string kind)
+    {
+        await using var setup = await StartAsync(kind);
+        var alice = setup.App.Kratos.AddSession("alice@example.com");
+        using var client = setup.Api();
+
+        var read = await client.SendAsync(Http.Api("/feed/latest"), Cancel);
+        var anonymousWrite = await client.SendAsync(Http.Api("/feed/latest", HttpMethod.Post), Cancel);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousWrite.StatusCode);
+        Assert.Equal(["GET"], setup.App.Upstream.Received.Select(r => r.Method));
+
+        var write = Http.Api("/feed/latest", HttpMethod.Post).With("X-Session-Token", alice.Token);
+        write.Content = new StringContent("""{"title":"hello"}""", System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(write, Cancel)).StatusCode);
+        Assert.Equal(("POST", "17"), (setup.App.Upstream.Last.Method, setup.App.Upstream.Last.Single("Content-Length")));
     }
 
     [Fact]
