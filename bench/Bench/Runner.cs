@@ -44,7 +44,11 @@ internal sealed partial class Runner(string root, string configuration)
             // The gateway keeps its Data Protection keys under this HOME; the browser arm's cookie is made with them.
             var home = Path.Combine(work, "gateway-home");
             var browser = new Dictionary<string, string> { ["SESSION_COOKIE"] = BrowserSession.CookieHeader(home, "ory_st_validBrowserSession000000000") };
-            Start("gateway", 0, Dll("src/Gateway"), [], GatewayEnvironment(probe, "gateway", Gateway, home));
+            // The forward-auth arm asks about a host only a route without a cluster names; the proxied arms never send it.
+            var gateway = GatewayEnvironment(probe, "gateway", Gateway, home);
+            gateway["ReverseProxy__Routes__forward-auth__Match__Hosts__0"] = "app.bench.test";
+            gateway["ReverseProxy__Routes__forward-auth__Match__Path"] = "/{**catch-all}";
+            Start("gateway", 0, Dll("src/Gateway"), [], gateway);
 
             // Session churn runs on a gateway of its own: tens of thousands of sessions, each seen once, would
             // otherwise sit in the warm gateway's cache and heap while its latency is measured.
@@ -64,6 +68,7 @@ internal sealed partial class Runner(string root, string configuration)
                 ("gateway, warm cache", Gateway, "token.lua", true, null),
                 ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser),
                 ("gateway, warm cache, browser cookie", Gateway, "cookie.lua", true, browser),
+                ("gateway, forward-auth endpoint, warm cache", Gateway, "forwardauth.lua", true, null),
                 ("gateway, cold cache (churn)", ChurnGateway, "churn.lua", true, null),
                 ("gateway, reject: no credential", Gateway, "missing.lua", false, null),
                 ("gateway, reject: bad token", Gateway, "bad.lua", false, null),
@@ -178,6 +183,8 @@ internal sealed partial class Runner(string root, string configuration)
         }
 
         text.AppendLine().AppendLine("\"vs bare\" and \"alloc/req over bare\" compare each arm with the bare arm sent the same bytes (an API token, or a browser's cookies).");
+        text.AppendLine().AppendLine("The forward-auth arm is the gateway answering a front proxy's auth request (`/_gateway/auth`, a valid cached session token, "
+            + "200 with the identity headers) with no upstream hop of its own; it is set against bare YARP proxying the same token, the cost a front proxy adds per request by asking.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,

@@ -17,4 +17,15 @@ public static class RouteSettings
             settings[$"ReverseProxy:Clusters:{cluster}:Destinations:one:Address"] = settings["ReverseProxy:Clusters:app:Destinations:one:Address"];
         }
     }
+
+    /// <summary>Adds a forward-auth route: no cluster, so the gateway answers a front proxy's auth requests for it and forwards nothing.</summary>
+    public static void AddForwardAuthRoute(this Dictionary<string, string?> settings, string id, string host, string path, params (string Key, string Value)[] metadata)
+    {
+        settings[$"ReverseProxy:Routes:{id}:Match:Hosts:0"] = host;
+        settings[$"ReverseProxy:Routes:{id}:Match:Path"] = path;
+        foreach (var (key, value) in metadata)
+        {
+            settings[$"ReverseProxy:Routes:{id}:Metadata:{key}"] = value;
+        }
+    }
 }

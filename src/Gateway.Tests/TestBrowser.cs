@@ -22,6 +22,10 @@ public sealed partial class TestBrowser
             : app.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(this.cookies));
     }
 
+    /// <summary>A browser talking to whatever listens at <paramref name="baseAddress"/> (say, a front proxy before the gateway).</summary>
+    public static TestBrowser At(Uri baseAddress) =>
+        new(new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = baseAddress });
+
     /// <summary>The same browser (same cookies) talking to another instance, as behind a load balancer.</summary>
     public TestBrowser On(GatewayApp other) => new(other, cookies);
 

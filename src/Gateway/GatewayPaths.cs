@@ -30,6 +30,12 @@ internal sealed class GatewayPaths(string prefix)
 
     public string Error => Prefix + "/error";
 
+    /// <summary>Where Traefik's ForwardAuth and Caddy's forward_auth ask whether a request may pass (ForwardAuth/).</summary>
+    public string ForwardAuth => Prefix + "/auth";
+
+    /// <summary>The same question from nginx' auth_request, which understands only 2xx, 401 and 403 (ForwardAuth/).</summary>
+    public string ForwardAuthNginx => Prefix + "/auth/nginx";
+
     public string HealthLive => Prefix + "/health/live";
 
     public string HealthReady => Prefix + "/health/ready";

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Embedded;
 using Gateway.Errors;
+using Gateway.ForwardAuth;
 using Gateway.Health;
 using Gateway.Hosts;
 using Gateway.Kratos;
@@ -47,6 +48,7 @@ builder.AddMail();
 builder.Services.AddSignIn();
 builder.Services.AddGatewayRateLimiting();
 builder.Services.AddGatewayProxy(builder.Configuration);
+builder.Services.AddForwardAuth();
 builder.Services.AddGatewayPages(paths);
 builder.Services.AddSampleApp();
 
@@ -63,6 +65,7 @@ app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();
+app.UseForwardAuth();
 app.UseProxyGate();
 app.UseAuthentication();
 app.UseRateLimiter();

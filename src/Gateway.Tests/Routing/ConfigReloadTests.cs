@@ -82,6 +82,26 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task ForwardAuthRoutesChangeOnAGoodReloadAndKeepTheirLastGoodSetOnABadOne()
+    {
+        const string Public = """{ "ReverseProxy": { "Routes": { "fa": { "Match": { "Hosts": [ "app.test" ], "Path": "/{**rest}" }, "Metadata": { "Gateway.Access": "Public" } } } } }""";
+        const string SignedIn = """{ "ReverseProxy": { "Routes": { "fa": { "Match": { "Hosts": [ "app.test" ], "Path": "/{**rest}" } } } } }""";
+        await using var app = await StartAsync(_ => Public);
+        var ask = () => app.Browser().SendAsync(Http.Api("/_gateway/auth").With("X-Forwarded-Host", "app.test").With("X-Forwarded-Uri", "/reports"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, (await ask()).StatusCode);
+
+        var applied = reloads.Count;
+        await WriteAsync("routes.json", SignedIn.Replace("\"app.test\"", "\"app.test\", \"bad host\"", StringComparison.Ordinal));
+        await WaitUntilAsync(() => reloads.Count > applied);
+        Assert.Equal(HttpStatusCode.OK, (await ask()).StatusCode);
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
+        Assert.Contains("ReverseProxy:Routes:fa:Match:Hosts has 'bad host'", error.Message);
+
+        await WriteAsync("routes.json", SignedIn);
+        await WaitUntilAsync(async () => (await ask()).StatusCode == HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task RoutesThatDoNotParseStopTheStartNamingTheFile()
     {
         var start = () => StartAsync(_ => """{ "ReverseProxy": { "Routes": """);

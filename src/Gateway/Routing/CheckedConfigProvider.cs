@@ -1,3 +1,4 @@
+using Gateway.ForwardAuth;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -8,9 +9,11 @@ namespace Gateway.Routing;
 /// Stands between YARP and the configuration it loads: YARP only ever gets a route set in which every route and
 /// cluster passed the gateway's checks and YARP's own validation as a whole, completed with the gateway's activity
 /// timeouts. A reload with any problem is refused whole, before YARP sees any of it: the last good set keeps serving
-/// and one Error lists every problem. At startup the problems stop the start.
+/// and one Error lists every problem. At startup the problems stop the start. Routes with no cluster are the front
+/// proxy's (<see cref="ForwardAuthRoutes"/>): checked alike, applied there, never given to YARP.
 /// </summary>
-internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded, IConfigValidator validator, GatewayPaths paths, ILogger<CheckedConfigProvider> logger)
+internal sealed partial class CheckedConfigProvider(
+    IProxyConfigProvider loaded, IConfigValidator validator, GatewayPaths paths, ForwardAuthRoutes forwardAuth, ILogger<CheckedConfigProvider> logger)
     : IProxyConfigProvider, IDisposable
 {
     /// <summary>
@@ -37,10 +40,11 @@ internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded,
             }
 
             var problems = new List<string>();
-            var clusters = Check(config, problems);
+            var (routes, clusters, forwardAuthTable) = Check(config, problems);
             if (problems.Count == 0)
             {
-                served = good = new Snapshot(config.Routes, clusters, config.ChangeToken);
+                served = good = new Snapshot(routes, clusters, config.ChangeToken);
+                forwardAuth.Apply(forwardAuthTable);
                 refused = null;
             }
             else
@@ -69,14 +73,27 @@ internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded,
 
     public void Dispose() => (loaded as IDisposable)?.Dispose();
 
-    /// <summary>Checks every route and cluster, adding each problem found; returns the clusters with their activity timeouts.</summary>
-    private List<ClusterConfig> Check(IProxyConfig config, List<string> problems)
+    /// <summary>
+    /// Checks every route and cluster, adding each problem found; returns the routes for YARP, the clusters with their
+    /// activity timeouts and the compiled forward-auth routes.
+    /// </summary>
+    private (List<RouteConfig> Routes, List<ClusterConfig> Clusters, ForwardAuthRoutes.Table ForwardAuth) Check(IProxyConfig config, List<string> problems)
     {
         var timeouts = new Dictionary<string, List<(string RouteId, TimeSpan Timeout)>>(StringComparer.OrdinalIgnoreCase);
+        var proxied = new List<RouteConfig>(config.Routes.Count);
+        var forwardAuthRoutes = new List<(RouteConfig, RoutePolicy)>();
         foreach (var route in config.Routes)
         {
             Validated($"ReverseProxy:Routes:{route.RouteId}", validator.ValidateRouteAsync(route), problems);
-            if (RoutePolicy.Parse(route, paths, problems) is { ActivityTimeout: { } timeout } && route.ClusterId is { } clusterId)
+            var policy = RoutePolicy.Parse(route, paths, problems);
+            if (ForwardAuthRoutes.IsForwardAuth(route))
+            {
+                forwardAuthRoutes.Add((route, policy));
+                continue;
+            }
+
+            proxied.Add(route);
+            if (policy is { ActivityTimeout: { } timeout } && route.ClusterId is { } clusterId)
             {
                 if (!timeouts.TryGetValue(clusterId, out var asked))
                 {
@@ -116,7 +133,7 @@ internal sealed partial class CheckedConfigProvider(IProxyConfigProvider loaded,
             clusters.Add(completed);
         }
 
-        return clusters;
+        return (proxied, clusters, forwardAuth.Compile(forwardAuthRoutes, problems));
     }
 
     /// <summary>Adds YARP's own findings to the list, so one message names every problem at once.</summary>

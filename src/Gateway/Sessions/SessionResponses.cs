@@ -29,10 +29,13 @@ internal static partial class SessionResponses
 
         // Only the gateway builds this URL, from the path it routed on; it is local by construction and is still
         // validated again by the sign-in page.
-        var returnUrl = UriHelper.BuildRelative(request.PathBase, request.Path, request.QueryString);
-        context.Response.Redirect(paths.SignIn + QueryString.Create("returnUrl", returnUrl).ToUriComponent());
+        context.Response.Redirect(SignInUrl(paths, UriHelper.BuildRelative(request.PathBase, request.Path, request.QueryString)));
         return Task.CompletedTask;
     }
+
+    /// <summary>The sign-in page, relative to the host the browser is on, that brings the user back to <paramref name="returnUrl"/>.</summary>
+    public static string SignInUrl(GatewayPaths paths, string returnUrl) =>
+        paths.SignIn + QueryString.Create("returnUrl", returnUrl).ToUriComponent();
 
     public static Task ForbidAsync(HttpContext context) =>
         GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied",

@@ -1,0 +1,238 @@
+using System.Net;
+using Gateway.ForwardAuth;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.ForwardAuth;
+
+/// <summary>
+/// The forward-auth endpoint answering what Traefik and Caddy (/_gateway/auth) and nginx (/_gateway/auth/nginx) ask
+/// about a request to app.test, whose routes have no cluster: "/public/**" is public, "/admin/**" admits
+/// boss@example.com, everything else needs a signed-in user.
+/// </summary>
+public sealed class ForwardAuthEndpointTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null) => GatewayApp.StartAsync(s =>
+    {
+        s.AddForwardAuthRoute("fa-app", "app.test", "/{**rest}");
+        s.AddForwardAuthRoute("fa-public", "app.test", "/public/{**rest}", ("Gateway.Access", "Public"));
+        s.AddForwardAuthRoute("fa-admin", "app.test", "/admin/{**rest}", ("Gateway.AllowedEmails", "boss@example.com"));
+        configure?.Invoke(s);
+    });
+
+    /// <summary>What Traefik's ForwardAuth (or nginx, asking <c>/_gateway/auth/nginx</c>) sends about a browser's navigation to <paramref name="uri"/>.</summary>
+    private static HttpRequestMessage Ask(string uri, string? cookie = null, string host = "app.test", string endpoint = "/_gateway/auth", bool api = false)
+    {
+        var request = api ? Http.Api(endpoint) : Http.Navigate(endpoint, cookie);
+        if (api && cookie is not null)
+        {
+            request.With("Cookie", cookie);
+        }
+
+        // nginx sends the headers the shipped config sets.
+        return endpoint.EndsWith("/nginx", StringComparison.Ordinal)
+            ? request.With("X-Original-Method", "GET").With("X-Forwarded-Proto", "https").With("X-Forwarded-Host", host).With("X-Original-URL", uri)
+            : request.With("X-Forwarded-Method", "GET").With("X-Forwarded-Proto", "https").With("X-Forwarded-Host", host).With("X-Forwarded-Uri", uri);
+    }
+
+    private static string Cookie(GatewayApp app, Fakes.FakeSession session) => $"{app.GatewayCookieName}={app.GatewayCookieFor(session)}";
+
+    [Fact]
+    public async Task ASignedInUserIsLetThroughWithTheIdentityHeaders()
+    {
+        await using var app = await StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var byCookie = await app.Browser().SendAsync(Ask("/reports/q1?year=2026", Cookie(app, alice)), Cancel);
+        var byToken = await app.Browser().SendAsync(Ask("/reports/q1", api: true).With("Authorization", "Bearer " + alice.Token), Cancel);
+
+        foreach (var answer in new[] { byCookie, byToken })
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(alice.IdentityId, answer.Headers.GetValues("X-Forwarded-User").Single());
+            Assert.Equal("alice@example.com", answer.Headers.GetValues("X-Forwarded-Email").Single());
+            Assert.True(answer.Headers.CacheControl?.NoStore);
+        }
+
+        Assert.Equal(1, app.Kratos.WhoAmICalls); // the cookie holds the same token: one check, then the cache
+    }
+
+    [Fact]
+    public async Task IdentityHeaderNamesFollowTheSettings()
+    {
+        await using var app = await StartAsync(s => { s["IdentityHeaders:User"] = "Remote-User"; s["IdentityHeaders:Email"] = "Remote-Email"; });
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var answer = await app.Browser().SendAsync(Ask("/", Cookie(app, alice)), Cancel);
+
+        Assert.Equal(alice.IdentityId, answer.Headers.GetValues("Remote-User").Single());
+        Assert.Equal("alice@example.com", answer.Headers.GetValues("Remote-Email").Single());
+        Assert.False(answer.Headers.Contains("X-Forwarded-User"));
+    }
+
+    [Fact]
+    public async Task ABrowserWithoutASessionIsSentToSignInOnItsOwnHost()
+    {
+        await using var app = await StartAsync();
+
+        var answer = await app.Browser().SendAsync(Ask("/reports/q1?year=2026"), Cancel);
+
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal("/_gateway/sign-in?returnUrl=%2Freports%2Fq1%3Fyear%3D2026", answer.Headers.Location!.OriginalString);
+        Assert.False(answer.Headers.Contains("X-Forwarded-User"));
+    }
+
+    [Fact]
+    public async Task NginxGetsA401CarryingTheSignInAddress()
+    {
+        await using var app = await StartAsync();
+
+        var browser = await app.Browser().SendAsync(Ask("/reports/q1?year=2026", endpoint: "/_gateway/auth/nginx"), Cancel);
+        var api = await app.Browser().SendAsync(Ask("/reports/q1", endpoint: "/_gateway/auth/nginx", api: true), Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, browser.StatusCode);
+        Assert.Equal("/_gateway/sign-in?returnUrl=%2Freports%2Fq1%3Fyear%3D2026", browser.Headers.GetValues(ForwardAuthEndpoint.SignInHeader).Single());
+        await Http.AssertProblemAsync(api, 401);
+        Assert.False(api.Headers.Contains(ForwardAuthEndpoint.SignInHeader)); // nginx answers API callers 401, no redirect
+    }
+
+    [Fact]
+    public async Task AnApiCallerWithoutASessionGets401ProblemDetails()
+    {
+        await using var app = await StartAsync();
+        var expired = app.Kratos.AddSession("alice@example.com");
+        app.Kratos.Revoke(expired);
+
+        var none = await app.Browser().SendAsync(Ask("/api/orders", api: true), Cancel);
+        var revoked = await app.Browser().SendAsync(Ask("/api/orders", api: true).With("X-Session-Token", expired.Token), Cancel);
+
+        Assert.Equal("Sign-in required", await Http.AssertProblemAsync(none, 401));
+        await Http.AssertProblemAsync(revoked, 401);
+        Assert.Contains("Bearer", none.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task ASignedInUserOutsideTheAllowListGets403()
+    {
+        await using var app = await StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+        var boss = app.Kratos.AddSession("boss@example.com");
+
+        var refused = await app.Browser().SendAsync(Ask("/admin/users", api: true).With("X-Session-Token", alice.Token), Cancel);
+        var page = await app.Browser().SendAsync(Ask("/admin/users", Cookie(app, alice)), Cancel);
+        var allowed = await app.Browser().SendAsync(Ask("/admin/users", Cookie(app, boss)), Cancel);
+
+        Assert.Equal("Access denied", await Http.AssertProblemAsync(refused, 403));
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        Assert.Contains("not on the list of people allowed", await page.Content.ReadAsStringAsync(Cancel)); // Traefik and Caddy show this page
+        Assert.False(page.Headers.Contains("X-Forwarded-User"));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+
+    [Fact]
+    public async Task APublicRouteOpensToAllAndNamesWhoeverIsSignedIn()
+    {
+        await using var app = await StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var anonymous = await app.Browser().SendAsync(Ask("/public/logo.png"), Cancel);
+        var signedIn = await app.Browser().SendAsync(Ask("/public/logo.png", Cookie(app, alice)), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+        Assert.False(anonymous.Headers.Contains("X-Forwarded-User"));
+        Assert.False(anonymous.Headers.Contains("X-Forwarded-Email"));
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        Assert.Equal("alice@example.com", signedIn.Headers.GetValues("X-Forwarded-Email").Single());
+    }
+
+    [Fact]
+    public async Task AnUnknownHostIsRefusedEvenWithASession()
+    {
+        await using var app = await StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var answer = await app.Browser().SendAsync(Ask("/public/logo.png", host: "other.test", api: true).With("X-Session-Token", alice.Token), Cancel);
+
+        Assert.Equal("No route", await Http.AssertProblemAsync(answer, 403));
+        Assert.False(answer.Headers.Contains("X-Forwarded-User"));
+    }
+
+    [Fact]
+    public async Task WhenTheSessionAuthorityIsDownNothingIsLetThrough()
+    {
+        await using var app = await StartAsync();
+        var alice = app.Kratos.AddSession("alice@example.com");
+        app.Kratos.FailWith = HttpStatusCode.BadGateway;
+
+        var api = await app.Browser().SendAsync(Ask("/reports", api: true).With("X-Session-Token", alice.Token), Cancel);
+        var nginx = await app.Browser().SendAsync(Ask("/reports", Cookie(app, alice), endpoint: "/_gateway/auth/nginx"), Cancel);
+
+        await Http.AssertProblemAsync(api, 503);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, nginx.StatusCode);
+        Assert.NotNull(api.Headers.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData("/public/../reports")]
+    [InlineData("/public/%2e%2e/reports")]
+    [InlineData("/public%2F..%2Freports")]
+    public async Task APathTheAppCouldReadAsAnotherIsRefused(string uri)
+    {
+        await using var app = await StartAsync();
+
+        var answer = await app.Browser().SendAsync(Ask(uri, api: true), Cancel);
+
+        Assert.Equal("Not a forward-auth request", await Http.AssertProblemAsync(answer, 400));
+    }
+
+    [Fact]
+    public async Task ACallWithoutTheOriginalAddressGets400()
+    {
+        await using var app = await StartAsync();
+
+        var answer = await app.Browser().SendAsync(Http.Api("/_gateway/auth"), Cancel);
+
+        var title = await Http.AssertProblemAsync(answer, 400);
+        Assert.Equal("Not a forward-auth request", title);
+    }
+
+    [Fact]
+    public async Task RoutesWithoutAClusterAreNeverProxied()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            foreach (var key in s.Keys.Where(k => k.StartsWith("ReverseProxy:", StringComparison.Ordinal)).ToList())
+            {
+                s.Remove(key);
+            }
+
+            s.AddForwardAuthRoute("fa-public", "app.test", "/{**rest}", ("Gateway.Access", "Public"));
+        });
+        var alice = app.Kratos.AddSession("alice@example.com");
+        var direct = Http.Api("/anything").With("X-Session-Token", alice.Token);
+        direct.Headers.Host = "app.test";
+
+        var answer = await app.Browser().SendAsync(direct, Cancel);
+
+        Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+        Assert.Empty(app.Upstream.Received);
+        Assert.Equal(["app.test"], app.Services.GetRequiredService<ForwardAuthRoutes>().Hosts);
+    }
+
+    [Fact]
+    public async Task ABadForwardAuthRouteStopsTheStartNamingIt()
+    {
+        var start = () => StartAsync(s =>
+        {
+            s.AddForwardAuthRoute("fa-typo", "app.test", "/typo/{**rest}", ("Gateway.Access", "Pubic"));
+            s["ReverseProxy:Routes:fa-typo:Match:Hosts:1"] = "bad host";
+        });
+
+        var message = (await Assert.ThrowsAnyAsync<Exception>(start)).ToString();
+
+        Assert.Contains("2 problem(s)", message);
+        Assert.Contains("ReverseProxy:Routes:fa-typo:Metadata:Gateway.Access is 'Pubic'", message);
+        Assert.Contains("ReverseProxy:Routes:fa-typo:Match:Hosts has 'bad host'", message);
+    }
+}
