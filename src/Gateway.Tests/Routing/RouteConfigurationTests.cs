@@ -68,7 +68,7 @@ public sealed class RouteConfigurationTests
         { "/_gateway/{**rest}", null, null, "lies under the gateway's reserved prefix '/_gateway'" },
         { "/_GATEWAY/sign-in", null, null, "reserved prefix" },
         { "/x/{**rest}", null, "Anonymous", "AuthorizationPolicy is set to 'Anonymous'" },
-        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedDomains"] = "example.com" }, null, "is 'Public' but also lists allowed emails or domains" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedDomains"] = "example.com" }, null, "is 'Public' but also lists allowed emails, domains or groups" },
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "*.example.com" }, null, "has '*.example.com', which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "example.com@evil.example" }, null, "which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },

@@ -96,7 +96,7 @@ internal sealed class ProxyGate(
         if (check is { Status: SessionStatus.Valid, Session: { } session })
         {
             context.User = session.Principal;
-            return policy.IsPublic || policy.Allows(session.Email) ? Forward(context, proxy) : Refuse(context, Verdict.Forbidden);
+            return policy.IsPublic || policy.Allows(session.Email, session.Groups) ? Forward(context, proxy) : Refuse(context, Verdict.Forbidden);
         }
 
         if (policy.IsPublic)

@@ -9,7 +9,7 @@ namespace Gateway.Routing;
 /// <summary>
 /// Who may use a route, and how the gateway forwards to it, read from the route's YARP <c>Metadata</c>. A route that
 /// says nothing requires a signed-in user (secure by default). Allow-lists are exact, case-insensitive matches on the
-/// session's email address.
+/// session's email address, and exact, case-sensitive matches on its groups; being on any one list is enough.
 /// </summary>
 internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmails, FrozenSet<string> AllowedDomains)
 {
@@ -18,9 +18,10 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     public const string AllowedDomainsKey = "Gateway.AllowedDomains";
     public const string AllowRewriteHeadersKey = "Gateway.AllowRewriteHeaders";
     public const string ActivityTimeoutKey = "Gateway.ActivityTimeout";
+    public const string AllowedGroupsKey = "Gateway.AllowedGroups";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey, ActivityTimeoutKey];
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowedGroupsKey, AllowRewriteHeadersKey, ActivityTimeoutKey];
 
     // YARP keeps the activity timeout in whole milliseconds in an int.
     private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
@@ -33,13 +34,27 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     /// <summary>How long the route's forwarded requests may be silent, or null for its cluster's (or the gateway's) default.</summary>
     public TimeSpan? ActivityTimeout { get; init; }
 
-    public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
+    /// <summary>The groups that may use the route (exact names, case-sensitive), beside the emails and domains.</summary>
+    public FrozenSet<string> AllowedGroups { get; init; } = FrozenSet<string>.Empty;
 
-    public bool Allows(string? email)
+    public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0 || AllowedGroups.Count > 0;
+
+    public bool Allows(string? email, IReadOnlyList<string>? groups = null)
     {
         if (!HasAllowList)
         {
             return true;
+        }
+
+        if (groups is not null && AllowedGroups.Count > 0)
+        {
+            for (var i = 0; i < groups.Count; i++)
+            {
+                if (AllowedGroups.Contains(groups[i]))
+                {
+                    return true;
+                }
+            }
         }
 
         if (email is null)
@@ -65,7 +80,7 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
         if (!string.IsNullOrEmpty(route.AuthorizationPolicy))
         {
-            problems.Add($"{where}:AuthorizationPolicy is set to '{route.AuthorizationPolicy}'; the gateway decides access from Metadata '{AccessKey}' ('Public' or 'SignedIn'), '{AllowedEmailsKey}' and '{AllowedDomainsKey}' instead.");
+            problems.Add($"{where}:AuthorizationPolicy is set to '{route.AuthorizationPolicy}'; the gateway decides access from Metadata '{AccessKey}' ('Public' or 'SignedIn'), '{AllowedEmailsKey}', '{AllowedDomainsKey}' and '{AllowedGroupsKey}' instead.");
         }
 
         var metadata = route.Metadata ?? new Dictionary<string, string>();
@@ -93,9 +108,10 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
         var emails = List(metadata, AllowedEmailsKey, where, IsEmail, "an email address such as 'ada@example.com'", problems);
         var domains = List(metadata, AllowedDomainsKey, where, IsDomain, "a domain such as 'example.com' (no '@', no wildcard)", problems);
-        if (isPublic && (emails.Count > 0 || domains.Count > 0))
+        var groups = Groups(metadata, where, problems);
+        if (isPublic && (emails.Count > 0 || domains.Count > 0 || groups.Count > 0))
         {
-            problems.Add($"{where} is 'Public' but also lists allowed emails or domains; a public route lets everyone in, so remove one or the other.");
+            problems.Add($"{where} is 'Public' but also lists allowed emails, domains or groups; a public route lets everyone in, so remove one or the other.");
         }
 
         var allowRewriteHeaders = false;
@@ -118,8 +134,8 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
         }
 
         var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
-        return allowRewriteHeaders || activityTimeout is not null
-            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout }
+        return allowRewriteHeaders || activityTimeout is not null || groups.Count > 0
+            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout, AllowedGroups = groups }
             : policy;
     }
 
@@ -147,6 +163,29 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
         }
 
         return items.Select(item => item.ToLowerInvariant()).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static FrozenSet<string> Groups(IReadOnlyDictionary<string, string> metadata, string where, ICollection<string> problems)
+    {
+        var raw = Value(metadata, AllowedGroupsKey);
+        if (raw is null)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var items = raw.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            problems.Add($"{where}:Metadata:{AllowedGroupsKey} is empty; list at least one group or remove it.");
+        }
+
+        foreach (var item in items.Where(item => !Sessions.GroupNames.IsValid(item)))
+        {
+            problems.Add($"{where}:Metadata:{AllowedGroupsKey} has '{item}', which is not a group name ({Sessions.GroupNames.Rule}).");
+        }
+
+        // Exact names: "Admins" is not "admins", as in Kratos and in the embedded configuration.
+        return items.ToFrozenSet(StringComparer.Ordinal);
     }
 
     private static bool IsEmail(string value) =>

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Gateway.Tests.Routing;
+
+/// <summary>Routes that admit groups (<c>Gateway.AllowedGroups</c>), and the groups header the apps get.</summary>
+public sealed class GroupPolicyTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static void FinanceRoute(Dictionary<string, string?> s) =>
+        s.AddRoute("finance", "/finance/{**rest}", metadata: [("Gateway.AllowedGroups", "finance, auditors"), ("Gateway.AllowedEmails", "cfo@example.com")]);
+
+    [Fact]
+    public async Task AMemberOfAListedGroupIsLetInAndTheAppLearnsTheGroups()
+    {
+        await using var app = await GatewayApp.StartAsync(FinanceRoute);
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = JsonNode.Parse("""{"groups":["staff","auditors"]}""");
+
+        var response = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", ann.Token), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("staff,auditors", app.Upstream.Last.Single("X-Forwarded-Groups"));
+    }
+
+    [Fact]
+    public async Task OtherGroupsAndNoGroupsAreRefusedButTheListedEmailStillEnters()
+    {
+        await using var app = await GatewayApp.StartAsync(FinanceRoute);
+        var bob = app.Kratos.AddSession("bob@example.com");
+        app.Kratos.FindIdentity("bob@example.com")!.MetadataPublic = JsonNode.Parse("""{"groups":["staff","Finance"]}""");
+        var carol = app.Kratos.AddSession("carol@example.com");
+        var cfo = app.Kratos.AddSession("cfo@example.com");
+
+        var wrongGroups = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", bob.Token), Cancel);
+        var noGroups = await app.Browser().SendAsync(Http.Navigate("/finance/ledger", $"{app.GatewayCookieName}={app.GatewayCookieFor(carol)}"), Cancel);
+        var listed = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", cfo.Token), Cancel);
+
+        await Http.AssertProblemAsync(wrongGroups, 403); // "Finance" is not "finance": names match exactly
+        Assert.Equal(HttpStatusCode.Forbidden, noGroups.StatusCode);
+        Assert.Contains("Access denied", await noGroups.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Null(app.Upstream.Last.Single("X-Forwarded-Groups")); // no groups, no header
+        Assert.Single(app.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task GroupsCanComeFromATrait()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            FinanceRoute(s);
+            s["Kratos:GroupsFrom"] = "traits.org.teams";
+        });
+        var ann = app.Kratos.AddSession("ann@example.com");
+        var identity = app.Kratos.FindIdentity("ann@example.com")!;
+        identity.SetTrait("org", JsonNode.Parse("""{"teams":["finance"]}"""));
+        identity.MetadataPublic = JsonNode.Parse("""{"groups":["auditors"]}"""); // not where this gateway looks
+        var bob = app.Kratos.AddSession("bob@example.com");
+        app.Kratos.FindIdentity("bob@example.com")!.MetadataPublic = JsonNode.Parse("""{"groups":["finance"]}""");
+
+        var fromTrait = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", ann.Token), Cancel);
+        var fromMetadata = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", bob.Token), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, fromTrait.StatusCode);
+        Assert.Equal("finance", app.Upstream.Last.Single("X-Forwarded-Groups"));
+        await Http.AssertProblemAsync(fromMetadata, 403);
+    }
+
+    [Theory]
+    [InlineData("""{"groups":"finance"}""", HttpStatusCode.OK, "finance")]
+    [InlineData("""{"groups":["finance,admins","fin ance","finance"]}""", HttpStatusCode.OK, "finance")]
+    [InlineData("""{"groups":["finance,admins"]}""", HttpStatusCode.Forbidden, null)]
+    [InlineData("""{"groups":{"finance":true}}""", HttpStatusCode.Forbidden, null)]
+    [InlineData("""{"groups":[1,true,null]}""", HttpStatusCode.Forbidden, null)]
+    [InlineData("""["finance"]""", HttpStatusCode.Forbidden, null)]
+    public async Task GroupsThatAreNotPlainNamesOpenNothing(string metadata, HttpStatusCode expected, string? header)
+    {
+        await using var app = await GatewayApp.StartAsync(FinanceRoute);
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = JsonNode.Parse(metadata);
+
+        var response = await app.Browser().SendAsync(Http.Api("/finance/ledger").With("X-Session-Token", ann.Token), Cancel);
+        var inbox = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", ann.Token), Cancel);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, inbox.StatusCode); // still signed in: only the groups are ignored
+        Assert.Equal(header, app.Upstream.Last.Single("X-Forwarded-Groups"));
+    }
+
+    [Fact]
+    public async Task ASpoofedGroupsHeaderNeverReachesTheApp()
+    {
+        await using var app = await GatewayApp.StartAsync(kestrel: true);
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = JsonNode.Parse("""{"groups":["staff"]}""");
+        string[] spoofs = ["X-Forwarded-Groups: admins", "x-forwarded-groups: admins", "X_Forwarded_Groups: admins", "X-FORWARDED_GROUPS: admins"];
+
+        var signedIn = await RawHttp.SendAsync(app.Port, "/inbox", [.. spoofs, $"X-Session-Token: {ann.Token}"]);
+        var groupsSeen = app.Upstream.Last.Headers.Where(h => h.Key.Replace('_', '-').Equals("X-Forwarded-Groups", StringComparison.OrdinalIgnoreCase)).ToList();
+        var anonymous = await RawHttp.SendAsync(app.Port, "/public/logo.png", spoofs);
+
+        Assert.Equal(200, signedIn.Status);
+        Assert.Equal([new("X-Forwarded-Groups", "staff")], groupsSeen);
+        Assert.Equal(200, anonymous.Status);
+        Assert.DoesNotContain(app.Upstream.Last.Headers, h => h.Key.Replace('_', '-').Equals("X-Forwarded-Groups", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task TheGroupsHeaderNameIsConfigurableAndItsSpoofsRemoved()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["IdentityHeaders:Groups"] = "X-Auth-Roles");
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = JsonNode.Parse("""{"groups":["staff"]}""");
+
+        var response = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", ann.Token).With("X-Auth-Roles", "admins"), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("staff", app.Upstream.Last.Single("X-Auth-Roles"));
+        Assert.Null(app.Upstream.Last.Single("X-Forwarded-Groups"));
+    }
+
+    [Theory]
+    [InlineData("Gateway.AllowedGroups", "", "Gateway.AllowedGroups is empty")]
+    [InlineData("Gateway.AllowedGroups", "finance, fin\"ance", "Gateway.AllowedGroups has 'fin\"ance', which is not a group name")]
+    [InlineData("Gateway.AllowedGroup", "finance", "Gateway.AllowedGroup is not a setting the gateway knows")]
+    public async Task ABadGroupListStopsTheStartNamingTheRoute(string key, string value, string message)
+    {
+        var start = () => GatewayApp.StartAsync(s => s.AddRoute("finance", "/finance/{**rest}", metadata: [(key, value)]));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(start);
+
+        Assert.Contains($"ReverseProxy:Routes:finance:Metadata:{message}", error.ToString());
+    }
+
+    [Fact]
+    public async Task APublicRouteThatListsGroupsStopsTheStart()
+    {
+        var start = () => GatewayApp.StartAsync(s => s.AddRoute("open", "/open/{**rest}", metadata: [("Gateway.Access", "Public"), ("Gateway.AllowedGroups", "staff")]));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(start);
+
+        Assert.Contains("ReverseProxy:Routes:open is 'Public' but also lists allowed emails, domains or groups", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Kratos:GroupsFrom", "groups")]
+    [InlineData("Kratos:GroupsFrom", "metadata_admin.groups")]
+    [InlineData("Kratos:GroupsFrom", "traits.")]
+    [InlineData("IdentityHeaders:Groups", "X-Forwarded-Email")]
+    [InlineData("IdentityHeaders:Groups", "X Groups")]
+    public async Task ABadGroupsSettingStopsTheStartNamingIt(string setting, string value)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartAsync(s => s[setting] = value));
+
+        Assert.Contains(setting, error.ToString());
+    }
+}
