@@ -66,6 +66,8 @@ public sealed class SessionAgeTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("echo /payroll/slips", await TextAsync(page));
         Assert.Equal(2, app.Kratos.Sessions.Count); // a new session, with its own authentication time
+        Assert.False(app.Kratos.Sessions[0].IsActive(app.Time.GetUtcNow())); // and the one it replaced is over
+        Assert.True(app.Kratos.Sessions[1].IsActive(app.Time.GetUtcNow()));
     }
 
     [Fact]
