@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -62,13 +63,25 @@ public sealed class EmbeddedGroupsTests : IDisposable
     [Theory]
     [InlineData("Embedded:Groups:finance:0", "not an address", "Embedded:Groups:finance has 'not an address'")]
     [InlineData("Embedded:Groups:finance", "ann@example.com, @", "Embedded:Groups:finance has '@'")]
+    [InlineData("Embedded:Groups:finance", "ann@example.com, @@example.com", "Embedded:Groups:finance has '@@example.com'")]
     [InlineData("Embedded:Groups:fin ance", "ann@example.com", "'fin ance' is not a group name")]
     [InlineData("Embedded:Groups:finance", "", "Embedded:Groups:finance has no members")]
-    public async Task BadGroupsStopTheStartNamingThem(string setting, string value, string message)
+    public void BadGroupsAreExplained(string setting, string value, string message)
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartEmbeddedAsync(s => s[setting] = value));
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [setting] = value }).Build();
 
-        Assert.Contains(message, error.ToString());
+        using var groups = new Gateway.Embedded.EmbeddedGroups(configuration, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Embedded.EmbeddedGroups>.Instance);
+
+        Assert.Contains(message, Assert.Single(groups.StartProblems));
+    }
+
+    [Fact]
+    public async Task BadGroupsStopTheStartNamingThem()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartEmbeddedAsync(s => s["Embedded:Groups:finance:0"] = "not an address"));
+
+        Assert.Contains("Embedded:Groups:finance has 'not an address'", error.ToString());
     }
 
     [Fact]

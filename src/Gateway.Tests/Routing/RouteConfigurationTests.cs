@@ -76,6 +76,16 @@ public sealed class RouteConfigurationTests
         { "/x/{**rest}", new() { ["Gateway.AllowRewriteHeaders"] = "yes" }, null, "Gateway.AllowRewriteHeaders is 'yes'; expected 'true' or 'false'" },
         { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "15 minutes" }, null, "Gateway.ActivityTimeout is '15 minutes'; expected a duration" },
         { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "00:00:00" }, null, "Gateway.ActivityTimeout is '00:00:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroups"] = "finance, fin\"ance" }, null, "Gateway.AllowedGroups has 'fin\"ance', which is not a group name" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroups"] = "finance,\u00e9quipe" }, null, "Gateway.AllowedGroups has '\u00e9quipe', which is not a group name" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroup"] = "finance" }, null, "Gateway.AllowedGroup is not a setting the gateway knows" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedGroups"] = "staff" }, null, "is 'Public' but also lists allowed emails, domains or groups" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "00:00:30" }, null, "Gateway.MaxSessionAge is '00:00:30'; expected a duration from 1 minute to 365 days" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "fifteen minutes" }, null, "Gateway.MaxSessionAge is 'fifteen minutes'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "-00:15:00" }, null, "Gateway.MaxSessionAge is '-00:15:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.SessionLifetime"] = "400.00:00:00" }, null, "Gateway.SessionLifetime is '400.00:00:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.SessionLifetime"] = "" }, null, "Gateway.SessionLifetime is ''; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.MaxSessionAge"] = "00:15:00" }, null, "is 'Public' but also sets Gateway.MaxSessionAge or Gateway.SessionLifetime" },
     };
 
     [Theory]
