@@ -64,6 +64,7 @@ public sealed class EmbeddedGroupsTests : IDisposable
     [InlineData("Embedded:Groups:finance:0", "not an address", "Embedded:Groups:finance has 'not an address'")]
     [InlineData("Embedded:Groups:finance", "ann@example.com, @", "Embedded:Groups:finance has '@'")]
     [InlineData("Embedded:Groups:finance", "ann@example.com, @@example.com", "Embedded:Groups:finance has '@@example.com'")]
+    [InlineData("Embedded:Groups:finance", "bob@example..com", "Embedded:Groups:finance has 'b***@example..com'")] // logged, so masked
     [InlineData("Embedded:Groups:fin ance", "ann@example.com", "'fin ance' is not a group name")]
     [InlineData("Embedded:Groups:finance", "", "Embedded:Groups:finance has no members")]
     public void BadGroupsAreExplained(string setting, string value, string message)
@@ -105,11 +106,12 @@ public sealed class EmbeddedGroupsTests : IDisposable
         await WaitUntilAsync(async () => (await bob.GetAsync("/finance/ledger")).StatusCode == HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.Forbidden, (await ann.GetAsync("/finance/ledger")).StatusCode);
 
-        await WriteAsync("appsettings.json", """{ "Embedded": { "Groups": { "finance": [ "ann@example.com", "bob at example.com" ] } } }""");
+        await WriteAsync("appsettings.json", """{ "Embedded": { "Groups": { "finance": [ "ann@example.com", "bob@example..com" ] } } }""");
         await WaitUntilAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
 
         var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
-        Assert.Contains("Embedded:Groups:finance has 'bob at example.com'", error.Message);
+        Assert.Contains("Embedded:Groups:finance has 'b***@example..com'", error.Message);
+        Assert.DoesNotContain("bob@", error.Message); // no full address in a log
         Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync("/finance/ledger")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await ann.GetAsync("/finance/ledger")).StatusCode);
     }

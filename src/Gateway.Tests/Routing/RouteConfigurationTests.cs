@@ -101,6 +101,30 @@ public sealed class RouteConfigurationTests
     }
 
     [Fact]
+    public void ASessionWhoseAgeCannotBeShownIsTooOldForARouteThatAsks()
+    {
+        var problems = new List<string>();
+        var route = new RouteConfig
+        {
+            RouteId = "r1", ClusterId = "c", Match = new() { Path = "/x/{**rest}" },
+            Metadata = new Dictionary<string, string> { ["Gateway.MaxSessionAge"] = "00:15:00", ["Gateway.SessionLifetime"] = "08:00:00" },
+        };
+        var policy = RoutePolicy.Parse(route, Paths, problems);
+        var now = new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero);
+        Gateway.Sessions.CachedSession Session(DateTimeOffset? authenticatedAt, DateTimeOffset? issuedAt) =>
+            new("s", "i", "a@example.com", now.AddDays(1), now.AddMinutes(1), now, authenticatedAt, issuedAt);
+
+        Assert.Empty(problems);
+        Assert.False(RoutePolicy.SignedIn.LimitsSessionAge);
+        Assert.Equal(SessionAge.Accepted, policy.CheckAge(Session(now.AddMinutes(-15), now.AddHours(-8)), now));
+        Assert.Equal(SessionAge.SignInTooOld, policy.CheckAge(Session(now.AddMinutes(-15).AddTicks(-1), now.AddHours(-1)), now));
+        Assert.Equal(SessionAge.SignInTooOld, policy.CheckAge(Session(null, now), now));
+        Assert.Equal(SessionAge.SessionTooOld, policy.CheckAge(Session(now, now.AddHours(-8).AddTicks(-1)), now));
+        Assert.Equal(SessionAge.Accepted, policy.CheckAge(Session(now, null), now)); // no start given: the sign-in is the start
+        Assert.Equal(now.AddMinutes(-15), policy.FreshSince(now));
+    }
+
+    [Fact]
     public void GoodPoliciesParseWithoutProblems()
     {
         var problems = new List<string>();

@@ -101,7 +101,8 @@ internal sealed partial class EmbeddedGroups : IDisposable
                 var isDomain = entry.StartsWith('@') || !entry.Contains('@');
                 if (!Mail.EmailAddress.TryNormalize(isDomain ? "x@" + (entry.StartsWith('@') ? entry[1..] : entry) : entry, out var normalized, out _))
                 {
-                    problems.Add($"{where} has '{entry}', which is neither an address ('ada@example.com') nor a domain ('@example.com').");
+                    // Shown masked: the problem is logged, and a log holds no full address.
+                    problems.Add($"{where} has '{(isDomain ? entry : Mail.EmailAddress.Mask(entry))}', which is neither an address ('ada@example.com') nor a domain ('@example.com').");
                     continue;
                 }
 
