@@ -46,7 +46,25 @@ public sealed class FakeIdentity
 
     internal DateTimeOffset? VerifiedAt { get; set; }
 
-    internal JsonNode? MetadataPublic { get; set; }
+    /// <summary>
+    /// <c>metadata_public</c> exactly as whoami renders it (any JSON, null when unset): what an admin set with
+    /// <c>PATCH /admin/identities/{id}</c>.
+    /// </summary>
+    public JsonNode? MetadataPublic { get; set; }
+
+    /// <summary>
+    /// Sets a trait as an identity schema that declares it would store it (the default schema has only
+    /// <c>email</c>; a deployment's may add, say, <c>groups</c>), rendered in whoami's <c>identity.traits</c> as given.
+    /// </summary>
+    public void SetTrait(string name, JsonNode? value)
+    {
+        if (name == "email")
+        {
+            throw new ArgumentException("The email trait is the identifier; create another identity instead.", nameof(name));
+        }
+
+        Traits[name] = value;
+    }
 
     internal JsonNode? MetadataAdmin { get; set; }
 

@@ -39,6 +39,40 @@ public sealed class ForwardAuthEndpointTests
     private static string Cookie(GatewayApp app, Fakes.FakeSession session) => $"{app.GatewayCookieName}={app.GatewayCookieFor(session)}";
 
     [Fact]
+    public async Task GroupsAndFreshSignInRulesApplyAsOnTheProxyPath()
+    {
+        await using var app = await StartAsync(s =>
+        {
+            s.AddForwardAuthRoute("fa-finance", "app.test", "/finance/{**rest}", ("Gateway.AllowedGroups", "finance"));
+            s.AddForwardAuthRoute("fa-fresh", "app.test", "/payroll/{**rest}", ("Gateway.MaxSessionAge", "00:15:00"));
+        });
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = System.Text.Json.Nodes.JsonNode.Parse("""{"groups":["finance"]}""");
+        var bob = app.Kratos.AddSession("bob@example.com");
+
+        var member = await app.Browser().SendAsync(Ask("/finance/q1", Cookie(app, ann)), Cancel);
+        Assert.Equal(HttpStatusCode.OK, member.StatusCode);
+        Assert.Equal("finance", member.Headers.GetValues("X-Forwarded-Groups").Single());
+        Assert.Equal(HttpStatusCode.Forbidden, (await app.Browser().SendAsync(Ask("/finance/q1", Cookie(app, bob)), Cancel)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Ask("/payroll/run", Cookie(app, bob)), Cancel)).StatusCode);
+        app.Time.Advance(TimeSpan.FromMinutes(16)); // bob signed in 16 minutes ago now
+
+        var browser = await app.Browser().SendAsync(Ask("/payroll/run", Cookie(app, bob)), Cancel);
+        Assert.Equal(HttpStatusCode.Redirect, browser.StatusCode);
+        Assert.StartsWith("/_gateway/sign-in?returnUrl=%2Fpayroll%2Frun&reason=fresh", browser.Headers.Location!.OriginalString);
+
+        var nginx = await app.Browser().SendAsync(Ask("/payroll/run", Cookie(app, bob), endpoint: "/_gateway/auth/nginx"), Cancel);
+        Assert.Equal(HttpStatusCode.Unauthorized, nginx.StatusCode);
+        Assert.Contains("reason=fresh", nginx.Headers.GetValues(ForwardAuthEndpoint.SignInHeader).Single());
+
+        var api = await app.Browser().SendAsync(Ask("/payroll/run", api: true).With("X-Session-Token", bob.Token), Cancel);
+        await Http.AssertProblemAsync(api, 401);
+        Assert.Contains("insufficient_user_authentication", api.Headers.WwwAuthenticate.ToString());
+        Assert.Contains("max_age=900", api.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
     public async Task ASignedInUserIsLetThroughWithTheIdentityHeaders()
     {
         await using var app = await StartAsync();

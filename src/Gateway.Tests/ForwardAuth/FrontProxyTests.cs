@@ -129,10 +129,13 @@ public sealed class FrontProxyTests
     {
         await using var setup = await StartAsync(kind);
         var alice = setup.App.Kratos.AddSession("alice@example.com");
+        var bob = setup.App.Kratos.AddSession("bob@example.com");
+        setup.App.Kratos.FindIdentity("bob@example.com")!.MetadataPublic = System.Text.Json.Nodes.JsonNode.Parse("""{"groups":["finance","staff"]}""");
         using var client = setup.Api();
         HttpRequestMessage Spoofed(string path) => Http.Api(path)
             .With("X-Forwarded-User", "boss-id").With("x-forwarded-email", "boss@example.com")
             .With("X_Forwarded_User", "boss-id").With("X_Forwarded_Email", "boss@example.com")
+            .With("X-Forwarded-Groups", "admins").With("X_Forwarded_Groups", "admins")
             .With("X-Original-URL", "/admin/users");
 
         var anonymousPublic = await client.SendAsync(Spoofed("/public/logo.png"), Cancel);
@@ -143,10 +146,17 @@ public sealed class FrontProxyTests
         Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
         var asAlice = setup.App.Upstream.Last;
 
-        foreach (var spoofed in new[] { "X-Forwarded-User", "X-Forwarded-Email", "X_Forwarded_User", "X_Forwarded_Email", "X-Original-URL" })
+        var withGroups = await client.SendAsync(Spoofed("/reports").With("X-Session-Token", bob.Token), Cancel);
+        Assert.Equal(HttpStatusCode.OK, withGroups.StatusCode);
+        Assert.Equal(["finance,staff"], setup.App.Upstream.Last.Values("X-Forwarded-Groups"));
+        Assert.Empty(setup.App.Upstream.Last.Values("X_Forwarded_Groups"));
+
+        foreach (var spoofed in new[] { "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X_Forwarded_User", "X_Forwarded_Email", "X_Forwarded_Groups", "X-Original-URL" })
         {
             Assert.Empty(anonymous.Values(spoofed));
         }
+
+        Assert.Empty(asAlice.Values("X-Forwarded-Groups")); // alice has no groups, and the client's copy is gone
 
         Assert.Equal([alice.IdentityId], asAlice.Values("X-Forwarded-User"));
         Assert.Equal(["alice@example.com"], asAlice.Values("X-Forwarded-Email"));

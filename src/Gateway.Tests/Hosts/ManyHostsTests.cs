@@ -103,6 +103,47 @@ public sealed class ManyHostsTests
     }
 
     [Fact]
+    public async Task AnAppHostRouteThatWantsARecentSignInGetsANewSessionThroughTheSignInOriginWithoutALoop()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            TwoApps(s);
+            s["ReverseProxy:Routes:payroll:ClusterId"] = "app";
+            s["ReverseProxy:Routes:payroll:Match:Path"] = "/payroll/{**rest}";
+            s["ReverseProxy:Routes:payroll:Match:Hosts:0"] = "app.example.com";
+            s["ReverseProxy:Routes:payroll:Metadata:Gateway.MaxSessionAge"] = "00:15:00";
+        });
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        await ToSignInFormAsync(browser, App + "/payroll/slips");
+        var first = await browser.FollowAllAsync(await SignInByLinkAsync(app, browser, "alice@example.com", App + "/payroll/slips"));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var firstMail = await app.MailToAsync("alice@example.com");
+
+        app.Time.Advance(TimeSpan.FromMinutes(16));
+        var form = await browser.FollowAllAsync(await browser.GetAsync(App + "/payroll/slips"));
+
+        // The sign-in origin still holds the old session, and does not hand it back: it asks for a new sign-in.
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        Assert.StartsWith(SignInOrigin + "/_gateway/sign-in?", form.RequestMessage!.RequestUri!.AbsoluteUri);
+        var html = await TextAsync(form);
+        Assert.Contains("This page needs a recent sign-in", html);
+        Assert.Contains("value=\"alice@example.com\"", html);
+        Assert.Single(app.Kratos.Sessions);
+
+        var asked = await browser.SubmitAsync(form.RequestMessage.RequestUri.AbsoluteUri,
+            new Dictionary<string, string> { ["email"] = "alice@example.com", ["returnUrl"] = App + "/payroll/slips" });
+        Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode);
+        var mail = await app.MailToAsync("alice@example.com", firstMail.Token);
+        var again = await browser.SubmitAsync(SignInOrigin + mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        var page = await browser.FollowAllAsync(again);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(App + "/payroll/slips", page.RequestMessage!.RequestUri!.AbsoluteUri);
+        Assert.Equal(2, app.Kratos.Sessions.Count);
+    }
+
+    [Fact]
     public async Task EachHostGetsItsOwnHostOnlyCookieAndTheAppsNeverSeeTheHandoff()
     {
         await using var app = await StartAsync();

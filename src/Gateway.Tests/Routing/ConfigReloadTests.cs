@@ -102,6 +102,31 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task ABadGroupListOnReloadIsRefusedAndTheRouteKeepsItsGroups()
+    {
+        await using var app = await StartAsync(upstream => $$"""
+            { "ReverseProxy": {
+                "Routes": { "finance": { "ClusterId": "app", "Match": { "Path": "/finance/{**rest}" }, "Metadata": { "Gateway.AllowedGroups": "finance" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{upstream}}" } } } } } }
+            """);
+        var ann = app.Kratos.AddSession("ann@example.com");
+        app.Kratos.FindIdentity("ann@example.com")!.MetadataPublic = System.Text.Json.Nodes.JsonNode.Parse("""{"groups":["finance"]}""");
+        Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/finance/x").With("X-Session-Token", ann.Token), Cancel)).StatusCode);
+
+        var applied = reloads.Count;
+        await WriteAsync("routes.json", $$"""
+            { "ReverseProxy": {
+                "Routes": { "finance": { "ClusterId": "app", "Match": { "Path": "/finance/{**rest}" }, "Metadata": { "Gateway.AllowedGroups": "finance;\u0007" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
+            """);
+        await WaitUntilAsync(() => reloads.Count > applied);
+
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
+        Assert.Contains("ReverseProxy:Routes:finance:Metadata:Gateway.AllowedGroups has", error.Message);
+        Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/finance/x").With("X-Session-Token", ann.Token), Cancel)).StatusCode);
+    }
+
+    [Fact]
     public async Task RoutesThatDoNotParseStopTheStartNamingTheFile()
     {
         var start = () => StartAsync(_ => """{ "ReverseProxy": { "Routes": """);

@@ -68,7 +68,7 @@ public sealed class RouteConfigurationTests
         { "/_gateway/{**rest}", null, null, "lies under the gateway's reserved prefix '/_gateway'" },
         { "/_GATEWAY/sign-in", null, null, "reserved prefix" },
         { "/x/{**rest}", null, "Anonymous", "AuthorizationPolicy is set to 'Anonymous'" },
-        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedDomains"] = "example.com" }, null, "is 'Public' but also lists allowed emails or domains" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedDomains"] = "example.com" }, null, "is 'Public' but also lists allowed emails, domains or groups" },
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "*.example.com" }, null, "has '*.example.com', which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedDomains"] = "example.com@evil.example" }, null, "which is not a domain" },
         { "/x/{**rest}", new() { ["Gateway.AllowedEmails"] = "a@b.example@c.example" }, null, "which is not an email address" },
@@ -76,6 +76,16 @@ public sealed class RouteConfigurationTests
         { "/x/{**rest}", new() { ["Gateway.AllowRewriteHeaders"] = "yes" }, null, "Gateway.AllowRewriteHeaders is 'yes'; expected 'true' or 'false'" },
         { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "15 minutes" }, null, "Gateway.ActivityTimeout is '15 minutes'; expected a duration" },
         { "/x/{**rest}", new() { ["Gateway.ActivityTimeout"] = "00:00:00" }, null, "Gateway.ActivityTimeout is '00:00:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroups"] = "finance, fin\"ance" }, null, "Gateway.AllowedGroups has 'fin\"ance', which is not a group name" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroups"] = "finance,\u00e9quipe" }, null, "Gateway.AllowedGroups has '\u00e9quipe', which is not a group name" },
+        { "/x/{**rest}", new() { ["Gateway.AllowedGroup"] = "finance" }, null, "Gateway.AllowedGroup is not a setting the gateway knows" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.AllowedGroups"] = "staff" }, null, "is 'Public' but also lists allowed emails, domains or groups" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "00:00:30" }, null, "Gateway.MaxSessionAge is '00:00:30'; expected a duration from 1 minute to 365 days" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "fifteen minutes" }, null, "Gateway.MaxSessionAge is 'fifteen minutes'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.MaxSessionAge"] = "-00:15:00" }, null, "Gateway.MaxSessionAge is '-00:15:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.SessionLifetime"] = "400.00:00:00" }, null, "Gateway.SessionLifetime is '400.00:00:00'; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.SessionLifetime"] = "" }, null, "Gateway.SessionLifetime is ''; expected a duration" },
+        { "/x/{**rest}", new() { ["Gateway.Access"] = "Public", ["Gateway.MaxSessionAge"] = "00:15:00" }, null, "is 'Public' but also sets Gateway.MaxSessionAge or Gateway.SessionLifetime" },
     };
 
     [Theory]
@@ -88,6 +98,30 @@ public sealed class RouteConfigurationTests
         var problem = Assert.Single(problems);
         Assert.StartsWith("ReverseProxy:Routes:r1", problem);
         Assert.Contains(expected, problem);
+    }
+
+    [Fact]
+    public void ASessionWhoseAgeCannotBeShownIsTooOldForARouteThatAsks()
+    {
+        var problems = new List<string>();
+        var route = new RouteConfig
+        {
+            RouteId = "r1", ClusterId = "c", Match = new() { Path = "/x/{**rest}" },
+            Metadata = new Dictionary<string, string> { ["Gateway.MaxSessionAge"] = "00:15:00", ["Gateway.SessionLifetime"] = "08:00:00" },
+        };
+        var policy = RoutePolicy.Parse(route, Paths, problems);
+        var now = new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero);
+        Gateway.Sessions.CachedSession Session(DateTimeOffset? authenticatedAt, DateTimeOffset? issuedAt) =>
+            new("s", "i", "a@example.com", now.AddDays(1), now.AddMinutes(1), now, authenticatedAt, issuedAt);
+
+        Assert.Empty(problems);
+        Assert.False(RoutePolicy.SignedIn.LimitsSessionAge);
+        Assert.Equal(SessionAge.Accepted, policy.CheckAge(Session(now.AddMinutes(-15), now.AddHours(-8)), now));
+        Assert.Equal(SessionAge.SignInTooOld, policy.CheckAge(Session(now.AddMinutes(-15).AddTicks(-1), now.AddHours(-1)), now));
+        Assert.Equal(SessionAge.SignInTooOld, policy.CheckAge(Session(null, now), now));
+        Assert.Equal(SessionAge.SessionTooOld, policy.CheckAge(Session(now, now.AddHours(-8).AddTicks(-1)), now));
+        Assert.Equal(SessionAge.Accepted, policy.CheckAge(Session(now, null), now)); // no start given: the sign-in is the start
+        Assert.Equal(now.AddMinutes(-15), policy.FreshSince(now));
     }
 
     [Fact]

@@ -13,12 +13,14 @@ namespace Gateway.Embedded;
 /// The gateway as its own session authority and sign-in method, for one machine and trials: an identity is a verified email address,
 /// sessions live in the state store (memory, or Redis when configured) with an absolute lifetime, and the cookie
 /// carries only a protected, opaque session id. Sessions can be ended one by one or all at once per identity (each
-/// identity has a generation; ending all bumps it, and older sessions stop matching).
+/// identity has a generation; ending all bumps it, and older sessions stop matching). Groups come from
+/// <see cref="EmbeddedGroups"/>.
 /// </summary>
 internal sealed partial class EmbeddedAuthority(
     IStateStore store,
     TimeProvider time,
     MagicLinkStore links,
+    EmbeddedGroups groups,
     IOptions<EmbeddedOptions> options,
     ILogger<EmbeddedAuthority> logger) : ISessionAuthority, ISignInMethod
 {
@@ -104,9 +106,10 @@ internal sealed partial class EmbeddedAuthority(
             return new SessionLookup(null);
         }
 
-        // Every embedded session begins with an emailed code or link, proved when it was issued.
+        // Every embedded session begins with an emailed code or link, proved when it was issued. Groups are looked up
+        // now, not kept with the session, so a change to Embedded:Groups reaches sessions already open.
         return new SessionLookup(new AuthoritySession(session.Id, session.IdentityId, session.Email, session.ExpiresAt,
-            session.IssuedAt, session.IssuedAt, EmailCode));
+            session.IssuedAt, session.IssuedAt, EmailCode, groups.Of(session.Email)));
     }
 
     public async Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) =>

@@ -15,6 +15,8 @@ internal static partial class EmbeddedExtensions
         services.AddValidatedOptions<SignInMethods.SignInMethodOptions>(SignInMethods.SignInMethodOptions.SectionName)
             .Validate(o => o.Method == SignInMethods.SignInMethodKind.Code,
                 "SignIn:Method = recovery needs Kratos (set Kratos:PublicUrl); the embedded authority signs in with codes only (SignIn:Method = code).");
+        services.AddSingleton(sp => new EmbeddedGroups(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILogger<EmbeddedGroups>>()));
+        services.AddSingleton<IValidateOptions<EmbeddedOptions>, EmbeddedGroups.Validation>();
         services.AddSingleton<EmbeddedAuthority>();
         services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());

@@ -27,6 +27,7 @@ internal sealed partial class ForwardAuthEndpoint(
     IOptions<Sessions.SessionOptions> sessionOptions,
     IOptions<IdentityHeadersOptions> identityHeaders,
     GatewayPaths paths,
+    TimeProvider time,
     ILogger<ForwardAuthEndpoint> logger)
 {
     /// <summary>Carries the sign-in URL on nginx' 401, for its <c>error_page 401</c> to redirect the browser to.</summary>
@@ -35,6 +36,7 @@ internal sealed partial class ForwardAuthEndpoint(
     private readonly int maxCredentialLength = sessionOptions.Value.MaxCredentialLength;
     private readonly string userHeader = identityHeaders.Value.User;
     private readonly string emailHeader = identityHeaders.Value.Email;
+    private readonly string groupsHeader = identityHeaders.Value.Groups;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -76,7 +78,22 @@ internal sealed partial class ForwardAuthEndpoint(
         var check = await validator.ValidateAsync(credential, context.RequestAborted);
         if (check is { Status: SessionStatus.Valid, Session: { } session })
         {
-            await (policy.IsPublic || policy.Allows(session.Email) ? Allow(context, session) : SessionResponses.ForbidAsync(context));
+            if (!policy.IsPublic && !policy.Allows(session.Email, session.Groups))
+            {
+                await SessionResponses.ForbidAsync(context);
+            }
+            else if (!policy.IsPublic && policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
+            {
+                // As on the proxy path: too old for this route, so a fresh sign-in that comes back here.
+                var maxAge = age == SessionAge.SignInTooOld ? policy.MaxSessionAge : null;
+                await (RequestKind.IsApi(context.Request)
+                    ? SessionResponses.RefuseStaleAsync(context, paths, maxAge)
+                    : SignIn(context, nginx, SessionResponses.SignInAgainUrl(paths, forwarded.PathAndQuery, policy.FreshSince(time.GetUtcNow()))));
+            }
+            else
+            {
+                await Allow(context, session);
+            }
         }
         else if (policy.IsPublic)
         {
@@ -106,6 +123,11 @@ internal sealed partial class ForwardAuthEndpoint(
             {
                 headers[emailHeader] = email;
             }
+
+            if (IdentityHeadersTransform.GroupsValue(session) is { } groups)
+            {
+                headers[groupsHeader] = groups;
+            }
         }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
@@ -120,7 +142,11 @@ internal sealed partial class ForwardAuthEndpoint(
         }
 
         // Relative: the browser resolves it on the host it is on, where the front proxy sends the prefix to the gateway.
-        var signIn = SessionResponses.SignInUrl(paths, forwarded.PathAndQuery);
+        return SignIn(context, nginx, SessionResponses.SignInUrl(paths, forwarded.PathAndQuery));
+    }
+
+    private static Task SignIn(HttpContext context, bool nginx, string signIn)
+    {
         if (!nginx)
         {
             context.Response.Redirect(signIn);

@@ -42,8 +42,12 @@ internal sealed partial class Handoff(
 
     private static string Key(string ticket) => "gw:handoff:" + HandoffSecrets.Hash(ticket);
 
-    /// <summary>On an app host: where to send a browser with no session here that wants <paramref name="localReturnUrl"/>.</summary>
-    public string Begin(HttpContext context, string localReturnUrl)
+    /// <summary>
+    /// On an app host: where to send a browser with no session here (or one too old for the route) that wants
+    /// <paramref name="localReturnUrl"/>. With <paramref name="freshSince"/> (Unix seconds), the sign-in origin hands
+    /// over only a session that began since then, and otherwise asks the user to sign in again.
+    /// </summary>
+    public string Begin(HttpContext context, string localReturnUrl, long? freshSince = null)
     {
         // One state per browser and host, kept while it lives, so tabs that start at once all finish.
         if (!context.Request.Cookies.TryGetValue(StateCookie, out var state) || !HandoffSecrets.IsWellFormed(state))
@@ -53,12 +57,17 @@ internal sealed partial class Handoff(
 
         context.Response.Cookies.Append(StateCookie, state, GatewayCookies.Options(secure, time.GetUtcNow() + StateLifetime, time));
         var target = hosts.Absolute(context.Request.Host, localReturnUrl);
-        return hosts.SignInOrigin + paths.Handoff
-            + (QueryString.Create("to", target) + QueryString.Create("s", HandoffSecrets.Hash(state))).ToUriComponent();
+        var query = QueryString.Create("to", target) + QueryString.Create("s", HandoffSecrets.Hash(state));
+        if (freshSince is { } since)
+        {
+            query += QueryString.Create("since", since.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return hosts.SignInOrigin + paths.Handoff + query.ToUriComponent();
     }
 
     /// <summary>On the sign-in origin: a ticket for the target when signed in here, else the sign-in page.</summary>
-    public async Task<IResult> IssueAsync(HttpContext context, string? to, string? s)
+    public async Task<IResult> IssueAsync(HttpContext context, string? to, string? s, string? since = null)
     {
         var target = ReturnUrl.Sanitize(to, hosts);
         if (hosts.IsAppHost(context.Request.Host) || !ReturnUrl.IsAbsolute(target) || !HandoffSecrets.IsWellFormed(s))
@@ -84,6 +93,16 @@ internal sealed partial class Handoff(
         if (check is not { Status: SessionStatus.Valid, Session: { } session })
         {
             return signIn; // a session that ended here is handed nowhere: the app host would only send the browser back
+        }
+
+        // A route refused an older session on the app host: handing this one over would only bring the browser back.
+        // The route itself still judges whatever arrives; this only spares the user a loop.
+        if (long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh)
+            && Min(session.IssuedAt, session.AuthenticatedAt) is var began
+            && (began is null || began.Value.ToUnixTimeSeconds() < fresh))
+        {
+            return TypedResults.Redirect(paths.SignIn
+                + (QueryString.Create("returnUrl", target) + QueryString.Create("reason", SessionResponses.FreshReason)).ToUriComponent());
         }
 
         var ticket = HandoffSecrets.Create();
@@ -128,6 +147,8 @@ internal sealed partial class Handoff(
         Log.HandedOff(logger, request.Host.Host);
         return TypedResults.Redirect(ticket.Target[target.GetLeftPart(UriPartial.Authority).Length..] is { Length: > 0 } local ? local : "/");
     }
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null ? a ?? b : a < b ? a : b;
 
     private static IResult Refuse(HttpContext context, int status, string title, string detail)
     {

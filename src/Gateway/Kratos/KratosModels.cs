@@ -28,12 +28,34 @@ internal sealed record KratosIdentity(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("schema_id")] string? SchemaId,
     [property: JsonPropertyName("state")] string? State,
-    [property: JsonPropertyName("traits")] JsonElement Traits)
+    [property: JsonPropertyName("traits")] JsonElement Traits,
+    [property: JsonPropertyName("metadata_public")] JsonElement MetadataPublic = default)
 {
     public string? Trait(string name) =>
         Traits.ValueKind == JsonValueKind.Object && Traits.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
+
+    /// <summary>
+    /// The value at <paramref name="path"/> (<c>metadata_public.groups</c>, <c>traits.team.groups</c>…), or an
+    /// undefined element when any step is missing or not an object.
+    /// </summary>
+    public JsonElement At(string path)
+    {
+        var parts = path.Split('.');
+        var value = parts[0] == "traits" ? Traits : MetadataPublic;
+        foreach (var part in parts.AsSpan(1))
+        {
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out var inner))
+            {
+                return default;
+            }
+
+            value = inner;
+        }
+
+        return value;
+    }
 }
 
 /// <summary>herodot's error envelope, which every Kratos error uses.</summary>

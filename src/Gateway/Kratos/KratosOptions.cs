@@ -34,4 +34,14 @@ internal sealed class KratosOptions
     /// <summary>The name of the identity trait that holds the email address.</summary>
     [Required]
     public string EmailTrait { get; set; } = "email";
+
+    /// <summary>
+    /// Where an identity's groups are: <c>metadata_public.&lt;name&gt;</c> (set by an admin, not by the user) or
+    /// <c>traits.&lt;name&gt;</c>, nested names joined by '.'. The value is a JSON array of group names (a single string
+    /// counts as one group).
+    /// </summary>
+    [Required]
+    [RegularExpression(@"^(metadata_public|traits)(\.[A-Za-z0-9_-]{1,64}){1,4}$",
+        ErrorMessage = "Kratos:GroupsFrom must be 'metadata_public.<name>' or 'traits.<name>' (letters, digits, '_' and '-', nested names joined by '.'), such as 'metadata_public.groups'.")]
+    public string GroupsFrom { get; set; } = "metadata_public.groups";
 }

@@ -1,5 +1,6 @@
 using Gateway.Hosts;
 using Gateway.RateLimiting;
+using Gateway.Sessions;
 using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -10,12 +11,15 @@ namespace Gateway.Pages;
 
 /// <summary>
 /// The sign-in page, on the sign-in origin. On an app host it shows nothing: signing in happens on the sign-in
-/// origin, so the browser goes there, by the handoff that brings the session back to this host.
+/// origin, so the browser goes there, by the handoff that brings the session back to this host. With
+/// <c>reason=fresh</c> (a route wants a more recent sign-in) it says so and fills in the address of the session the
+/// browser holds, read here on the server: the address never travels in a URL.
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignInModel(SignInRequests signIn, ServedHosts hosts, Handoff handoff, GatewayPaths paths) : PageModel
+internal sealed class SignInModel(
+    SignInRequests signIn, ServedHosts hosts, Handoff handoff, GatewayPaths paths, SessionCookie sessionCookie, SessionValidator sessions) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 
@@ -25,15 +29,25 @@ internal sealed class SignInModel(SignInRequests signIn, ServedHosts hosts, Hand
 
     public bool SignedOut { get; private set; }
 
-    public IActionResult OnGet(string? returnUrl, bool signedOut = false)
+    /// <summary>True when a route asked for a more recent sign-in than the browser's session.</summary>
+    public bool Fresh { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? returnUrl, bool signedOut = false, string? reason = null, string? since = null)
     {
         ReturnUrl = Hosts.ReturnUrl.Sanitize(returnUrl, hosts);
+        Fresh = reason == SessionResponses.FreshReason;
         if (hosts.IsAppHost(Request.Host))
         {
-            return ToSignInOrigin();
+            return ToSignInOrigin(Fresh && long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh) ? fresh : null);
         }
 
         SignedOut = signedOut;
+        if (Fresh && SessionCredential.FromGatewayCookie(Request, sessionCookie) is { } credential
+            && await sessions.ValidateAsync(credential, HttpContext.RequestAborted) is { Status: SessionStatus.Valid, Session.Email: { } email })
+        {
+            Email = email;
+        }
+
         return Page();
     }
 
@@ -60,8 +74,8 @@ internal sealed class SignInModel(SignInRequests signIn, ServedHosts hosts, Hand
         }
     }
 
-    private RedirectResult ToSignInOrigin() =>
+    private RedirectResult ToSignInOrigin(long? freshSince = null) =>
         Redirect(Hosts.ReturnUrl.IsAbsolute(ReturnUrl)
             ? hosts.SignInOrigin + paths.SignIn + QueryString.Create("returnUrl", ReturnUrl).ToUriComponent()
-            : handoff.Begin(HttpContext, ReturnUrl));
+            : handoff.Begin(HttpContext, ReturnUrl, freshSince));
 }

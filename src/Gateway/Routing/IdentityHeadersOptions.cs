@@ -17,6 +17,11 @@ internal sealed class IdentityHeadersOptions
     [RegularExpression(HeaderName, ErrorMessage = "IdentityHeaders:Email must be a header name such as 'X-Forwarded-Email'.")]
     public string Email { get; set; } = "X-Forwarded-Email";
 
+    /// <summary>Carries the identity's groups, comma-separated; not sent when the identity has none.</summary>
+    [Required]
+    [RegularExpression(HeaderName, ErrorMessage = "IdentityHeaders:Groups must be a header name such as 'X-Forwarded-Groups'.")]
+    public string Groups { get; set; } = "X-Forwarded-Groups";
+
     // A plain header name: letters and digits, at most seven parts joined by dashes.
     private const string HeaderName = "^[A-Za-z0-9]+(-[A-Za-z0-9]+){0,6}$";
 }

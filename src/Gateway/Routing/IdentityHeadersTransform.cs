@@ -25,6 +25,7 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
     // the route check must still run and list its own problems beside theirs (GatewayStart).
     private string userHeader = "";
     private string emailHeader = "";
+    private string groupsHeader = "";
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private FrozenSet<string> consumedCookies = FrozenSet<string>.Empty;
     private string bearerPrefix = "";
@@ -45,6 +46,7 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
             var options = services.GetRequiredService<IOptions<IdentityHeadersOptions>>().Value;
             userHeader = options.User;
             emailHeader = options.Email;
+            groupsHeader = options.Groups;
             bearerPrefix = services.GetRequiredService<CredentialFormat>().BearerPrefix;
             consumedCookies = services.GetServices<ConsumedCookie>().Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
             ready = true;
@@ -65,7 +67,8 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
         // One pass over what the client sent: cheaper than looking up every spelling of every name.
         foreach (var (name, _) in inbound)
         {
-            if (SameHeader(name, userHeader) || SameHeader(name, emailHeader) || (stripRewrites && IsRewriteHeader(name)))
+            if (SameHeader(name, userHeader) || SameHeader(name, emailHeader) || SameHeader(name, groupsHeader)
+                || (stripRewrites && IsRewriteHeader(name)))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -95,10 +98,21 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
             {
                 outbound.TryAddWithoutValidation(emailHeader, email);
             }
+
+            if (GroupsValue(session) is { } groups)
+            {
+                outbound.TryAddWithoutValidation(groupsHeader, groups);
+            }
         }
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The value of the groups header (<see cref="IdentityHeadersOptions.Groups"/>) for a session: its groups,
+    /// comma-separated, or null when it has none and no header is sent. Forward-auth answers use the same.
+    /// </summary>
+    public static string? GroupsValue(CachedSession session) => session.GroupsHeader;
 
     /// <summary>
     /// The Cookie header the app gets when the gateway consumed some of the cookies, else null (the header passes as

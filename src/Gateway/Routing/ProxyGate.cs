@@ -28,6 +28,7 @@ internal sealed class ProxyGate(
     IOptions<Sessions.SessionOptions> sessionOptions,
     RoutePolicies policies,
     GatewayPaths paths,
+    TimeProvider time,
     ILogger<ProxyGate> logger,
     bool fastLane)
 {
@@ -96,7 +97,23 @@ internal sealed class ProxyGate(
         if (check is { Status: SessionStatus.Valid, Session: { } session })
         {
             context.User = session.Principal;
-            return policy.IsPublic || policy.Allows(session.Email) ? Forward(context, proxy) : Refuse(context, Verdict.Forbidden);
+            if (policy.IsPublic)
+            {
+                return Forward(context, proxy);
+            }
+
+            if (!policy.Allows(session.Email, session.Groups))
+            {
+                return Refuse(context, Verdict.Forbidden); // no new sign-in would change that
+            }
+
+            // Checked on every request, cached session or not: the route's limit runs against the clock, not the cache.
+            if (policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
+            {
+                return Refuse(context, Verdict.SignInAgain(policy, age, time.GetUtcNow()));
+            }
+
+            return Forward(context, proxy);
         }
 
         if (policy.IsPublic)
@@ -170,12 +187,23 @@ internal sealed class ProxyGate(
 
         private ExceptionDispatchInfo? exception;
 
+        // For a session too old for the route: what the new sign-in must satisfy.
+        private (TimeSpan? MaxAge, DateTimeOffset FreshSince)? signInAgain;
+
         public static Verdict Failed(Exception exception) => new() { exception = ExceptionDispatchInfo.Capture(exception) };
+
+        public static Verdict SignInAgain(RoutePolicy policy, SessionAge age, DateTimeOffset now) =>
+            new() { signInAgain = (age == SessionAge.SignInTooOld ? policy.MaxSessionAge : null, policy.FreshSince(now)) };
 
         public Task AnswerAsync(HttpContext context, GatewayPaths paths)
         {
             // Thrown here, inside the exception handler, as if nothing had stood in front of it.
             exception?.Throw();
+            if (signInAgain is var (maxAge, freshSince))
+            {
+                return SessionResponses.SignInAgainAsync(context, paths, maxAge, freshSince);
+            }
+
             return this == SignInRequired ? SessionResponses.ChallengeAsync(context, paths, unavailable: false)
                 : this == AuthorityUnavailable ? SessionResponses.ChallengeAsync(context, paths, unavailable: true)
                 : this == Forbidden ? SessionResponses.ForbidAsync(context)

@@ -12,7 +12,8 @@ internal static class RoutingExtensions
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<IdentityHeadersOptions>(IdentityHeadersOptions.SectionName)
-            .Validate(o => !o.User.Equals(o.Email, StringComparison.OrdinalIgnoreCase), "IdentityHeaders:User and IdentityHeaders:Email must differ.");
+            .Validate(o => new[] { o.User, o.Email, o.Groups }.Distinct(StringComparer.OrdinalIgnoreCase).Count() == 3,
+                "IdentityHeaders:User, IdentityHeaders:Email and IdentityHeaders:Groups must differ.");
 
         services.AddSingleton<RoutePolicies>();
 

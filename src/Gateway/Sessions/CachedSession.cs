@@ -56,6 +56,15 @@ internal sealed record CachedSession(
     [JsonIgnore]
     public SessionPrincipal Principal => principal ??= GatewayClaims.Principal(this);
 
+    private string? groupsHeader;
+
+    /// <summary>
+    /// The groups as the apps get them (comma-separated, in the authority's order), or null for none; built once per
+    /// cache entry like <see cref="Principal"/>, so forwarding costs no allocation.
+    /// </summary>
+    [JsonIgnore]
+    public string? GroupsHeader => Groups is not { Count: > 0 } groups ? null : groupsHeader ??= string.Join(',', groups);
+
     /// <summary>The authentication ticket around <see cref="Principal"/>, built once like it.</summary>
     public AuthenticationTicket Ticket(string scheme) => ticket ??= new AuthenticationTicket(Principal, scheme);
 }

@@ -37,6 +37,52 @@ internal static partial class SessionResponses
     public static string SignInUrl(GatewayPaths paths, string returnUrl) =>
         paths.SignIn + QueryString.Create("returnUrl", returnUrl).ToUriComponent();
 
+    /// <summary>The sign-in page's query value that makes it say why a signed-in user must sign in again.</summary>
+    public const string FreshReason = "fresh";
+
+    /// <summary>
+    /// A signed-in user whose session is too old for the route (<c>Gateway.MaxSessionAge</c>,
+    /// <c>Gateway.SessionLifetime</c>): browsers go to the sign-in page, which says why and returns them here once
+    /// signed in anew; API callers get a 401 whose <c>WWW-Authenticate</c> says so (RFC 9470's
+    /// <c>insufficient_user_authentication</c>, with <c>max_age</c> in seconds when the sign-in is what is too old).
+    /// <paramref name="freshSince"/> tells the sign-in origin not to hand an app host any session that began earlier.
+    /// </summary>
+    public static Task SignInAgainAsync(HttpContext context, GatewayPaths paths, TimeSpan? maxAge, DateTimeOffset freshSince)
+    {
+        var request = context.Request;
+        if (RequestKind.IsApi(request))
+        {
+            return RefuseStaleAsync(context, paths, maxAge);
+        }
+
+        context.Response.Redirect(SignInAgainUrl(paths, UriHelper.BuildRelative(request.PathBase, request.Path, request.QueryString), freshSince));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The sign-in page that says why a fresh sign-in is needed and returns to <paramref name="returnUrl"/>.</summary>
+    public static string SignInAgainUrl(GatewayPaths paths, string returnUrl, DateTimeOffset freshSince) =>
+        paths.SignIn + (QueryString.Create("returnUrl", returnUrl)
+            + QueryString.Create("reason", FreshReason)
+            + QueryString.Create("since", freshSince.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))).ToUriComponent();
+
+    /// <summary>An API caller's 401 for a session too old for the resource (RFC 9470).</summary>
+    public static Task RefuseStaleAsync(HttpContext context, GatewayPaths paths, TimeSpan? maxAge)
+    {
+        var (description, detail) = maxAge is { } age
+            ? ("A more recent sign-in is required",
+                $"This resource needs a sign-in within the last {Describe(age)}. Sign in again at {paths.SignIn}, and use the new session token.")
+            : ("The session is too old for this resource",
+                $"This resource accepts sessions only for a while after they began. Sign in again at {paths.SignIn}, and use the new session token.");
+        context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"gateway\", error=\"insufficient_user_authentication\", error_description=\"{description}\""
+            + (maxAge is { } seconds ? ", max_age=" + ((long)seconds.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+        return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, "Fresh sign-in required", detail);
+    }
+
+    private static string Describe(TimeSpan age) =>
+        age.TotalDays >= 1 && age.TotalDays % 1 == 0 ? $"{age.TotalDays:0} day(s)"
+        : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? $"{age.TotalHours:0} hour(s)"
+        : $"{Math.Ceiling(age.TotalMinutes):0} minute(s)";
+
     public static Task ForbidAsync(HttpContext context) =>
         GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied",
             "You are signed in, but your account is not on the list of people allowed to open this page. "

@@ -57,8 +57,39 @@ internal sealed partial class SessionSignOut(
         return true;
     }
 
+    /// <summary>
+    /// After a new sign-in in this browser: ends the session its cookie held until now, if any and another one (a
+    /// session too old for a route, or someone else's on a shared computer). Left alive, it would stay usable
+    /// wherever a copy of it went, until it expires. A failure to end it is logged and does not undo the sign-in.
+    /// </summary>
+    public async Task EndReplacedAsync(HttpContext context, string newSessionToken)
+    {
+        if (SessionCredential.FromGatewayCookie(context.Request, sessionCookie) is not { Kind: CredentialKind.SessionToken } old
+            || Secrets.Equal(old.Value, newSessionToken))
+        {
+            return;
+        }
+
+        try
+        {
+            await authority.SignOutAsync(old.Value, context.RequestAborted);
+            await sessions.ForgetAsync(old, context.RequestAborted);
+            Log.EndedReplaced(logger);
+        }
+        catch (Exception e) when (e is SessionAuthorityUnavailableException or State.StateUnavailableException)
+        {
+            Log.ReplacedNotEnded(logger, e.Message);
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(4108, LogLevel.Information, "Ended the session a new sign-in replaced in this browser.")]
+        public static partial void EndedReplaced(ILogger logger);
+
+        [LoggerMessage(4109, LogLevel.Warning, "Could not end the session a new sign-in replaced in this browser; it lasts until it expires: {Reason}")]
+        public static partial void ReplacedNotEnded(ILogger logger, string reason);
+
         [LoggerMessage(4105, LogLevel.Information, "Signed out (everywhere: {Everywhere}).")]
         public static partial void SignedOut(ILogger logger, bool everywhere);
     }

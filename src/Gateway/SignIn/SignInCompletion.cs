@@ -7,11 +7,13 @@ namespace Gateway.SignIn;
 
 /// <summary>
 /// The last step of every sign-in, by link or typed code: the method checks the code with its provider; on success
-/// the session cookie is set and the request, its link and the binding are retired.
+/// the session cookie is set and the request, its link and the binding are retired, and the session the cookie held
+/// before (if another) is ended.
 /// </summary>
 internal sealed partial class SignInCompletion(
     ISignInMethod method,
     SessionCookie sessionCookie,
+    SessionSignOut signOut,
     FailedCodes failedCodes,
     PendingSignIns pendings,
     MagicLinkStore links,
@@ -27,6 +29,7 @@ internal sealed partial class SignInCompletion(
         {
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
                 var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
+                await signOut.EndReplacedAsync(context, sessionToken);
                 sessionCookie.Append(context.Response, sessionToken, expiresAt);
                 await failedCodes.SignedInAsync(email, cancellationToken);
                 if (pending is not null)
