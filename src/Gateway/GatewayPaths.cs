@@ -30,6 +30,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string Error => Prefix + "/error";
 
+    /// <summary>The public keys that verify the identity assertion (Assertions/), as a JSON Web Key Set.</summary>
+    public string Jwks => Prefix + "/.well-known/jwks.json";
+
     public string HealthLive => Prefix + "/health/live";
 
     public string HealthReady => Prefix + "/health/ready";

@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Assertions;
 using Gateway.Embedded;
 using Gateway.Errors;
 using Gateway.Hosts;
@@ -44,6 +45,7 @@ builder.Services.AddMagicLinks();
 builder.AddMail();
 builder.Services.AddSignIn();
 builder.Services.AddGatewayRateLimiting();
+builder.Services.AddAssertions();
 builder.Services.AddGatewayProxy(builder.Configuration);
 builder.Services.AddGatewayPages(paths);
 builder.Services.AddSampleApp();
@@ -76,6 +78,7 @@ else
 }
 
 app.MapHandoff(paths);
+app.MapAssertionKeys(paths);
 app.MapGatewayHealth(paths);
 start.Check(() => app.MapGatewayProxy());
 return await start.RunAsync();

@@ -18,9 +18,11 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     public const string AllowedDomainsKey = "Gateway.AllowedDomains";
     public const string AllowRewriteHeadersKey = "Gateway.AllowRewriteHeaders";
     public const string ActivityTimeoutKey = "Gateway.ActivityTimeout";
+    public const string AssertionKey = "Gateway.Assertion";
+    public const string AssertionAudienceKey = "Gateway.AssertionAudience";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey, ActivityTimeoutKey];
+    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowRewriteHeadersKey, ActivityTimeoutKey, AssertionKey, AssertionAudienceKey];
 
     // YARP keeps the activity timeout in whole milliseconds in an int.
     private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
@@ -32,6 +34,12 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
     /// <summary>How long the route's forwarded requests may be silent, or null for its cluster's (or the gateway's) default.</summary>
     public TimeSpan? ActivityTimeout { get; init; }
+
+    /// <summary>True or false when the route turns the signed identity assertion on or off; null follows <c>Assertion:Enabled</c>.</summary>
+    public bool? Assertion { get; init; }
+
+    /// <summary>The assertion's <c>aud</c> on this route; null for <c>Assertion:Audience</c> or the route's cluster id.</summary>
+    public string? AssertionAudience { get; init; }
 
     public bool HasAllowList => AllowedEmails.Count > 0 || AllowedDomains.Count > 0;
 
@@ -117,9 +125,39 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             }
         }
 
+        bool? assertion = null;
+        if (Value(metadata, AssertionKey) is { } assert)
+        {
+            if (bool.TryParse(assert.Trim(), out var on))
+            {
+                assertion = on;
+            }
+            else
+            {
+                problems.Add($"{where}:Metadata:{AssertionKey} is '{assert}'; expected 'true' or 'false'.");
+            }
+        }
+
+        var audience = Value(metadata, AssertionAudienceKey)?.Trim();
+        if (audience is not null)
+        {
+            if (!Assertions.AssertionAudience.IsValid(audience))
+            {
+                problems.Add($"{where}:Metadata:{AssertionAudienceKey} is '{audience}'; expected a name or URL without spaces or control characters, at most 256 characters.");
+            }
+            else if (assertion == false)
+            {
+                problems.Add($"{where}:Metadata:{AssertionAudienceKey} names an audience but {AssertionKey} is 'false'; remove one or the other.");
+            }
+            else
+            {
+                assertion = true; // naming the audience asks for the assertion
+            }
+        }
+
         var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
-        return allowRewriteHeaders || activityTimeout is not null
-            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout }
+        return allowRewriteHeaders || activityTimeout is not null || assertion is not null
+            ? policy with { AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout, Assertion = assertion, AssertionAudience = audience }
             : policy;
     }
 
