@@ -41,7 +41,7 @@ internal static class Assertion
             ValidateLifetime = lifetime,
             RequireExpirationTime = true,
             // The library's own clock is the machine's; the gateway runs on the test's.
-            LifetimeValidator = (notBefore, expires, _, _) =>
-                expires is { } end && app.Time.GetUtcNow().UtcDateTime < end && (notBefore is not { } start || start <= app.Time.GetUtcNow().UtcDateTime),
+            LifetimeValidator = lifetime ? (notBefore, expires, _, _) =>
+                expires is { } end && app.Time.GetUtcNow().UtcDateTime < end && (notBefore is not { } start || start <= app.Time.GetUtcNow().UtcDateTime) : null,
         });
 }
