@@ -142,7 +142,6 @@ public sealed class AssertionKeyTests
             s["Redis:Configuration"] = redis.Endpoint;
             s["Redis:KeyPrefix"] = RedisServer.NewPrefix();
         }, captureLogs: true);
-        var alice = app.Kratos.AddSession("alice@example.com");
         var jwks = await Assertion.JwksAsync(app);
         await redis.StopAsync();
 
