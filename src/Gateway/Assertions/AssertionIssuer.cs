@@ -179,7 +179,7 @@ internal sealed class AssertionIssuer(AssertionKeys keys, IOptions<AssertionOpti
             return null;
         }
 
-        foreach (var issued in all)
+        foreach (var issued in all) // an array: no enumerator to allocate on the proxy path
         {
             if (string.Equals(issued.Audience, audience, StringComparison.Ordinal))
             {

@@ -62,7 +62,7 @@ internal sealed record CachedSession(
 
     /// <summary>Identity assertions signed for this session, per audience (Assertions/AssertionIssuer). Per process, never serialized.</summary>
     [JsonIgnore]
-    public IReadOnlyList<IssuedAssertion>? Assertions { get; set; }
+    public IssuedAssertion[]? Assertions { get; set; }
 }
 
 [JsonSerializable(typeof(CachedSession))]
