@@ -134,6 +134,36 @@ public sealed class AssertionKeyTests
     }
 
     [Fact]
+    public async Task KeysNoInstanceCanDecryptRefuseTheAssertionRoutesAndSaySoOnce()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        Action<Dictionary<string, string?>> shared = s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        };
+        await using (var before = await StartAsync(shared))
+        {
+            Assert.Single((await Assertion.JwksAsync(before)).Keys);
+        }
+
+        await RedisRead.DeleteAsync(redis.Endpoint, prefix + "gw:dataprotection-keys"); // the Data Protection key ring is lost
+        await using var app = await StartAsync(shared, captureLogs: true);
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var first = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+        var again = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+
+        await Http.AssertProblemAsync(first, 503);
+        await Http.AssertProblemAsync(again, 503);
+        Assert.Empty(app.Upstream.Received);
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Category == typeof(Gateway.Assertions.AssertionKeys).FullName);
+        Assert.Equal(LogLevel.Error, error.Level);
+        Assert.Contains("cannot be decrypted", error.Message);
+    }
+
+    [Fact]
     public async Task WhenRedisGoesDownTheKeysReadBeforeKeepSigningAndTheOutageIsLoggedOnce()
     {
         await using var redis = await RedisServer.StartPrivateAsync();

@@ -43,6 +43,7 @@ internal sealed partial class AssertionKeys
     private Task<KeyRing>? refreshing;
     private KeyRing? current;
     private bool failing;
+    private bool warnedUnreadable;
 
     // Unprotecting a private key is costly; each stays decrypted here while it is in the ring.
     private Dictionary<string, SigningKey> known = new(StringComparer.Ordinal);
@@ -171,16 +172,39 @@ internal sealed partial class AssertionKeys
     private KeyRing Build(StoredRing stored, DateTimeOffset now)
     {
         var keys = new List<SigningKey>(stored.Keys.Count);
+        var unreadable = 0;
         foreach (var entry in stored.Keys.OrderBy(k => k.Activates))
         {
             if (!known.TryGetValue(entry.Kid, out var key))
             {
                 var ecdsa = ECDsa.Create();
-                ecdsa.ImportPkcs8PrivateKey(protector.Unprotect(Convert.FromBase64String(entry.Private)), out _);
+                try
+                {
+                    ecdsa.ImportPkcs8PrivateKey(protector.Unprotect(Convert.FromBase64String(entry.Private)), out _);
+                }
+                catch (Exception e) when (e is CryptographicException or FormatException)
+                {
+                    ecdsa.Dispose();
+                    unreadable++;
+                    continue;
+                }
+
                 key = new SigningKey(ecdsa, entry.Created, entry.Activates);
             }
 
             keys.Add(key);
+        }
+
+        if (unreadable > 0 && !warnedUnreadable)
+        {
+            warnedUnreadable = true;
+            Log.Unreadable(logger, unreadable, RingKey);
+        }
+
+        if (keys.Count == 0)
+        {
+            // Nothing to sign with: refuse (503) rather than forward without the assertion.
+            throw new StateUnavailableException("No assertion signing key in the state store can be decrypted.");
         }
 
         known = keys.ToDictionary(k => k.Kid, StringComparer.Ordinal);
@@ -200,6 +224,9 @@ internal sealed partial class AssertionKeys
 
         [LoggerMessage(9002, LogLevel.Information, "The assertion signing keys are readable again.")]
         public static partial void Recovered(ILogger logger);
+
+        [LoggerMessage(9003, LogLevel.Error, "{Count} assertion signing key(s) in the state store cannot be decrypted with this instance's Data Protection keys (key ring lost, or instances with different key rings or application names); they are not used or published. If no instance can read them, delete the state key '{Key}' (with Redis: under Redis:KeyPrefix) and new keys are made.")]
+        public static partial void Unreadable(ILogger logger, int count, string key);
     }
 }
 
