@@ -62,16 +62,18 @@ internal sealed partial class Runner(string root, string configuration)
             Console.WriteLine($"ProcessorCount={Environment.ProcessorCount} ServerGC={System.Runtime.GCSettings.IsServerGC} " +
                 $"rounds={rounds} duration={seconds}s connections={connections} kratos-delay={kratosDelay}ms pinned={pin}");
 
-            var arms = new (string Name, int Port, string Script, bool ExpectOk, Dictionary<string, string>? Env)[]
+            var arms = new (string Name, int Port, string Script, bool ExpectOk, Dictionary<string, string>? Env, string Path)[]
             {
-                ("bare YARP", Bare, "token.lua", true, null),
-                ("gateway, warm cache", Gateway, "token.lua", true, null),
-                ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser),
-                ("gateway, warm cache, browser cookie", Gateway, "cookie.lua", true, browser),
-                ("gateway, forward-auth endpoint, warm cache", Gateway, "forwardauth.lua", true, null),
-                ("gateway, cold cache (churn)", ChurnGateway, "churn.lua", true, null),
-                ("gateway, reject: no credential", Gateway, "missing.lua", false, null),
-                ("gateway, reject: bad token", Gateway, "bad.lua", false, null),
+                ("bare YARP", Bare, "token.lua", true, null, "/bench"),
+                ("gateway, warm cache", Gateway, "token.lua", true, null, "/bench"),
+                // The route under /assert sends the signed identity assertion (bare YARP gets the same path).
+                ("gateway, warm cache, assertion", Gateway, "token.lua", true, null, AssertionPath),
+                ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser, "/bench"),
+                ("gateway, warm cache, browser cookie", Gateway, "cookie.lua", true, browser, "/bench"),
+                ("gateway, forward-auth endpoint, warm cache", Gateway, "forwardauth.lua", true, null, "/bench"),
+                ("gateway, cold cache (churn)", ChurnGateway, "churn.lua", true, null, "/bench"),
+                ("gateway, reject: no credential", Gateway, "missing.lua", false, null, "/bench"),
+                ("gateway, reject: bad token", Gateway, "bad.lua", false, null, "/bench"),
             };
 
             // Warm-up, not counted. On one core the runtime needs most of a minute of load before tiered compilation
@@ -82,7 +84,7 @@ internal sealed partial class Runner(string root, string configuration)
             await WrkAsync(Gateway, "cookie.lua", Math.Max(1, warmup / 4), true, env: browser);
             foreach (var arm in arms)
             {
-                await WrkAsync(arm.Port, arm.Script, 3, arm.ExpectOk, env: arm.Env);
+                await WrkAsync(arm.Port, arm.Script, 3, arm.ExpectOk, env: arm.Env, path: arm.Path);
             }
 
             var samples = arms.ToDictionary(a => a.Name, _ => new List<Sample>());
@@ -91,7 +93,7 @@ internal sealed partial class Runner(string root, string configuration)
                 // Every other round in reverse order (A B B A), so neither arm of a pair always runs first.
                 foreach (var arm in round % 2 == 1 ? arms : arms.Reverse())
                 {
-                    var sample = await WrkAsync(arm.Port, arm.Script, seconds, arm.ExpectOk, env: arm.Env);
+                    var sample = await WrkAsync(arm.Port, arm.Script, seconds, arm.ExpectOk, env: arm.Env, path: arm.Path);
                     samples[arm.Name].Add(sample);
                     Console.WriteLine($"round {round} {arm.Name,-32} {sample.Rps,10:F0} req/s  p50 {sample.P50Us,8:F0} us  p99 {sample.P99Us,8:F0} us");
                 }
@@ -104,6 +106,7 @@ internal sealed partial class Runner(string root, string configuration)
             // tenants this pairing moves less than the ratio of the two medians.
             var paired = samples["gateway, warm cache"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedBrowser = samples["gateway, warm cache, browser cookie"].Zip(samples["bare YARP, browser cookie"], (g, b) => g.Rps / b.Rps).ToList();
+            var pairedAssertion = samples["gateway, warm cache, assertion"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
 
             // Latency at a fixed rate of half bare YARP's maximum.
             var rate = bare.Rps / 2;
@@ -143,7 +146,7 @@ internal sealed partial class Runner(string root, string configuration)
             var signIn = await SignInAsync();
             var memory = await Tickets.MeasureAsync(100_000);
 
-            var report = Report(medians, bare, paired, pairedBrowser, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
+            var report = Report(medians, bare, paired, pairedBrowser, pairedAssertion, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
             Console.WriteLine();
             Console.WriteLine(report);
             await File.WriteAllTextAsync(Path.Combine(root, "bench", "results.md"), report);
@@ -165,7 +168,7 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
-    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
+    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, List<double> pairedAssertion, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmark results").AppendLine();
@@ -186,7 +189,7 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine().AppendLine("The forward-auth arm is the gateway answering a front proxy's auth request (`/_gateway/auth`, a valid cached session token, "
             + "200 with the identity headers) with no upstream hop of its own; it is set against bare YARP proxying the same token, the cost a front proxy adds per request by asking.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}.");
+            $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}; with the signed identity assertion: {Rounds(pairedAssertion)}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, each waiting {pace:F1} ms on average after every answer):").AppendLine();
         text.AppendLine("| arm | achieved req/s | p50 | p99 | p50 added | p99 added |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -332,7 +335,12 @@ internal sealed partial class Runner(string root, string configuration)
             ["Mail__Smtp__Host"] = "127.0.0.1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["ReverseProxy__Clusters__app__Destinations__app__Address"] = $"http://127.0.0.1:{Upstream}/",
+            ["ReverseProxy__Routes__assert__ClusterId"] = "app",
+            ["ReverseProxy__Routes__assert__Match__Path"] = "/assert/{**rest}",
+            ["ReverseProxy__Routes__assert__Metadata__Gateway.Assertion"] = "true",
         };
+
+    private const string AssertionPath = "/assert/bench";
 
     private long? Allocated(int port)
     {

@@ -1,3 +1,6 @@
 // Runs the sample on its own: dotnet run --project samples/LegacyApp [-- --url http://127.0.0.1:5080]
-var url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:5080";
-LegacyApp.SampleApp.Create(url).Run();
+// With --gateway (the gateway's public origin) it verifies the signed identity assertion for --audience (default "app").
+string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+var url = Arg("--url") ?? "http://127.0.0.1:5080";
+var assertion = Arg("--gateway") is { } gateway ? new LegacyApp.AssertionCheck(new Uri(gateway), Arg("--audience") ?? "app") : null;
+LegacyApp.SampleApp.Create(url, assertion).Run();

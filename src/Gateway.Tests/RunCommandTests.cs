@@ -54,6 +54,13 @@ public sealed partial class RunCommandTests
             var html = await app.Content.ReadAsStringAsync(Cancel);
             Assert.Contains("Hello, ada@example.com!", html);
             Assert.Contains("X-Forwarded-User", html);
+
+            // The sample verified the gateway's signed assertion against the JWKS at the public origin.
+            Assert.Contains("The assertion in <code>X-Gateway-Assertion</code> verified", html);
+            Assert.Contains("<tr><th>email</th><td>ada@example.com</td></tr>", html);
+            Assert.Contains("<tr><th>amr</th><td>", html);
+            Assert.Matches($"<tr><th>iss</th><td>{Regex.Escape(origin)}</td></tr>", html);
+            Assert.Contains("<tr><th>aud</th><td>app</td></tr>", html);
         }
         finally
         {

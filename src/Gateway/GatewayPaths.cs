@@ -36,6 +36,9 @@ internal sealed class GatewayPaths(string prefix)
     /// <summary>The same question from nginx' auth_request, which understands only 2xx, 401 and 403 (ForwardAuth/).</summary>
     public string ForwardAuthNginx => Prefix + "/auth/nginx";
 
+    /// <summary>The public keys that verify the identity assertion (Assertions/), as a JSON Web Key Set.</summary>
+    public string Jwks => Prefix + "/.well-known/jwks.json";
+
     public string HealthLive => Prefix + "/health/live";
 
     public string HealthReady => Prefix + "/health/ready";

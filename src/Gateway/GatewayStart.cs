@@ -61,9 +61,20 @@ internal sealed partial class GatewayStart
     {
         foreach (var problem in e is AggregateException all ? all.InnerExceptions : [e])
         {
-            Add(problem is OptionsValidationException failed ? failed.Failures : [problem.Message]);
+            // Settings read while YARP builds the routes (the identity transform's) fail inside YARP's own
+            // "Unable to load or apply the proxy configuration": the settings' failures say what to fix.
+            Add(Failed(problem) is { } failed ? failed.Failures : [problem.Message]);
         }
     }
+
+    private static OptionsValidationException? Failed(Exception? e) =>
+        e switch
+        {
+            null => null,
+            OptionsValidationException failed => failed,
+            AggregateException { InnerExceptions: [var one] } => Failed(one),
+            _ => Failed(e.InnerException),
+        };
 
     // An options class's failed rules, the route check's list, or a value that does not convert to its setting's type.
     private static bool IsConfigurationProblem(Exception e) =>

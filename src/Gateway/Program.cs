@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Assertions;
 using Gateway.Embedded;
 using Gateway.Errors;
 using Gateway.ForwardAuth;
@@ -47,6 +48,7 @@ builder.Services.AddMagicLinks();
 builder.AddMail();
 builder.Services.AddSignIn();
 builder.Services.AddGatewayRateLimiting();
+builder.Services.AddAssertions();
 builder.Services.AddGatewayProxy(builder.Configuration);
 builder.Services.AddForwardAuth();
 builder.Services.AddGatewayPages(paths);
@@ -81,6 +83,7 @@ else
 }
 
 app.MapHandoff(paths);
+app.MapAssertionKeys(paths);
 app.MapGatewayHealth(paths);
 start.Check(() => app.MapGatewayProxy());
 return await start.RunAsync();

@@ -39,6 +39,22 @@ public sealed class ForwardAuthEndpointTests
     private static string Cookie(GatewayApp app, Fakes.FakeSession session) => $"{app.GatewayCookieName}={app.GatewayCookieFor(session)}";
 
     [Fact]
+    public async Task ARouteThatAsksForTheSignedAssertionGetsOneForItsUser()
+    {
+        await using var app = await StartAsync(s => s.AddForwardAuthRoute("fa-signed", "app.test", "/signed/{**rest}", ("Gateway.Assertion", "true")));
+        var ann = app.Kratos.AddSession("ann@example.com");
+
+        var signed = await app.Browser().SendAsync(Ask("/signed/page", Cookie(app, ann)), Cancel);
+        var plain = await app.Browser().SendAsync(Ask("/reports", Cookie(app, ann)), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(signed.Headers.GetValues("X-Gateway-Assertion").Single());
+        Assert.Equal(ann.IdentityId, token.Subject);
+        Assert.Equal(["fa-signed"], token.Audiences);
+        Assert.False(plain.Headers.Contains("X-Gateway-Assertion"));
+    }
+
+    [Fact]
     public async Task GroupsAndFreshSignInRulesApplyAsOnTheProxyPath()
     {
         await using var app = await StartAsync(s =>

@@ -135,7 +135,7 @@ public sealed class FrontProxyTests
         HttpRequestMessage Spoofed(string path) => Http.Api(path)
             .With("X-Forwarded-User", "boss-id").With("x-forwarded-email", "boss@example.com")
             .With("X_Forwarded_User", "boss-id").With("X_Forwarded_Email", "boss@example.com")
-            .With("X-Forwarded-Groups", "admins").With("X_Forwarded_Groups", "admins")
+            .With("X-Forwarded-Groups", "admins").With("X_Forwarded_Groups", "admins").With("X-Gateway-Assertion", "forged")
             .With("X-Original-URL", "/admin/users");
 
         var anonymousPublic = await client.SendAsync(Spoofed("/public/logo.png"), Cancel);
@@ -151,7 +151,8 @@ public sealed class FrontProxyTests
         Assert.Equal(["finance,staff"], setup.App.Upstream.Last.Values("X-Forwarded-Groups"));
         Assert.Empty(setup.App.Upstream.Last.Values("X_Forwarded_Groups"));
 
-        foreach (var spoofed in new[] { "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X_Forwarded_User", "X_Forwarded_Email", "X_Forwarded_Groups", "X-Original-URL" })
+        Assert.Empty(setup.App.Upstream.Last.Values("X-Gateway-Assertion"));
+        foreach (var spoofed in new[] { "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X-Gateway-Assertion", "X_Forwarded_User", "X_Forwarded_Email", "X_Forwarded_Groups", "X-Original-URL" })
         {
             Assert.Empty(anonymous.Values(spoofed));
         }

@@ -31,7 +31,7 @@ public sealed class TraefikConfigTests
     {
         Assert.Equal("/_gateway/auth", Address.AbsolutePath);
         Assert.Equal("false", ForwardAuth["trustForwardHeader"].ToString()); // else a client's X-Forwarded-Uri would be believed
-        Assert.Equal(["X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"], AuthResponseHeaders); // IdentityHeaders' defaults
+        Assert.Equal(["X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X-Gateway-Assertion"], AuthResponseHeaders); // the defaults
 
         // The app's router strips the client's identity headers, then asks; the gateway's pages go to the gateway unasked.
         var app = Map(Http, "routers", "app");
@@ -84,7 +84,8 @@ public sealed class TraefikConfigTests
         var answer = await app.Browser().SendAsync(AsTraefik("/reports?year=2026", "POST", [.. Navigation, ("Cookie", $"theme=dark; {app.GatewayCookieName}={app.GatewayCookieFor(alice)}")]), Cancel);
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        Assert.Equal([alice.IdentityId, "alice@example.com", "finance"], AuthResponseHeaders.Select(h => answer.Headers.GetValues(h).Single()));
+        Assert.Equal([alice.IdentityId, "alice@example.com", "finance"], AuthResponseHeaders[..3].Select(h => answer.Headers.GetValues(h).Single()));
+        Assert.False(answer.Headers.Contains(AuthResponseHeaders[3])); // no assertion: none is asked for on this route
     }
 
     [Fact]

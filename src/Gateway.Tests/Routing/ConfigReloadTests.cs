@@ -127,6 +127,41 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task AReloadTurnsARoutesAssertionOnAndABadAssertionSettingChangesNothing()
+    {
+        const string header = "X-Gateway-Assertion";
+        await using var app = await StartAsync(upstream => $$"""
+            { "ReverseProxy": {
+                "Routes": { "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{upstream}}" } } } } } }
+            """);
+        var alice = app.Kratos.AddSession("alice@example.com");
+        var open = () => app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+        await open();
+        Assert.Null(app.Upstream.Last.Single(header));
+
+        await WriteAsync("routes.json", $$"""
+            { "ReverseProxy": {
+                "Routes": { "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" }, "Metadata": { "Gateway.AssertionAudience": "inbox" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
+            """);
+        await WaitUntilAsync(async () => (await open()).IsSuccessStatusCode && app.Upstream.Last.Single(header) is not null);
+        Assert.Equal(["inbox"], new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(app.Upstream.Last.Single(header)).Audiences);
+
+        await WriteAsync("routes.json", $$"""
+            { "ReverseProxy": {
+                "Routes": { "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" }, "Metadata": { "Gateway.Assertion": "off" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
+            """);
+        await WaitUntilAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
+        await open();
+
+        Assert.NotNull(app.Upstream.Last.Single(header)); // the last good routes still send it
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
+        Assert.Contains("ReverseProxy:Routes:app:Metadata:Gateway.Assertion is 'off'; expected 'true' or 'false'", error.Message);
+    }
+
+    [Fact]
     public async Task RoutesThatDoNotParseStopTheStartNamingTheFile()
     {
         var start = () => StartAsync(_ => """{ "ReverseProxy": { "Routes": """);

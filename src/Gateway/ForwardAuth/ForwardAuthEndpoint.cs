@@ -28,6 +28,7 @@ internal sealed partial class ForwardAuthEndpoint(
     IOptions<IdentityHeadersOptions> identityHeaders,
     GatewayPaths paths,
     TimeProvider time,
+    Assertions.AssertionIssuer assertions,
     ILogger<ForwardAuthEndpoint> logger)
 {
     /// <summary>Carries the sign-in URL on nginx' 401, for its <c>error_page 401</c> to redirect the browser to.</summary>
@@ -61,7 +62,7 @@ internal sealed partial class ForwardAuthEndpoint(
             return;
         }
 
-        if (routes.Find(forwarded, context) is not { Policy: var policy })
+        if (routes.Find(forwarded, context) is not { Policy: var policy, Route.RouteId: var routeId })
         {
             Log.NoRoute(logger, forwarded.Host.Value!);
             await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "No route",
@@ -93,6 +94,12 @@ internal sealed partial class ForwardAuthEndpoint(
             else
             {
                 await Allow(context, session);
+
+                // Signed for the route as on the proxy path (its audience: the route's own, or its id), or no header.
+                if (await assertions.HeaderValueAsync(session, policy, routeId, context.RequestAborted) is { } assertion)
+                {
+                    context.Response.Headers[assertions.Header] = assertion;
+                }
             }
         }
         else if (policy.IsPublic)

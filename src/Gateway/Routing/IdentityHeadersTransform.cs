@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Gateway.Assertions;
 using Gateway.Sessions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
@@ -11,7 +12,8 @@ namespace Gateway.Routing;
 /// whatever its case, count or '_' spelling, since WSGI/PHP apps read X_Forwarded_Email as X-Forwarded-Email,
 /// oauth2-proxy CVE-2025-64484), removes the credentials the gateway consumed (every registered
 /// <see cref="ConsumedCookie"/>, the session token header, an authority bearer token), removes the rewrite and method-override headers unless the route
-/// allows them, then adds the identity headers of the signed-in user. Other headers and cookies pass.
+/// allows them, then adds the identity headers of the signed-in user (and, where the route sends one, the signed
+/// identity assertion; any inbound copy of its header is removed on every route). Other headers and cookies pass.
 /// </summary>
 internal sealed class IdentityHeadersTransform(IServiceProvider services, RoutePolicies policies) : ITransformProvider
 {
@@ -26,6 +28,8 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
     private string userHeader = "";
     private string emailHeader = "";
     private string groupsHeader = "";
+    private string assertionHeader = "";
+    private AssertionIssuer? assertions;
     // Every cookie the gateway sets or consumes; none of them is the upstream app's business.
     private FrozenSet<string> consumedCookies = FrozenSet<string>.Empty;
     private string bearerPrefix = "";
@@ -47,19 +51,31 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
             userHeader = options.User;
             emailHeader = options.Email;
             groupsHeader = options.Groups;
+            assertions = services.GetRequiredService<AssertionIssuer>();
+            assertionHeader = assertions.Header;
             bearerPrefix = services.GetRequiredService<CredentialFormat>().BearerPrefix;
             consumedCookies = services.GetServices<ConsumedCookie>().Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
             ready = true;
         }
 
-        context.AddRequestTransform(policies.Of(context.Route).AllowRewriteHeaders ? TransformAsync : TransformStrictAsync);
+        var policy = policies.Of(context.Route);
+        var audience = assertions!.AudienceFor(policy, context.Route.ClusterId ?? context.Route.RouteId);
+        if (audience is not null)
+        {
+            var stripRewrites = !policy.AllowRewriteHeaders;
+            context.AddRequestTransform(request => Transform(request, stripRewrites, audience));
+            return;
+        }
+
+        context.AddRequestTransform(policy.AllowRewriteHeaders ? TransformAsync : TransformStrictAsync);
     }
 
-    private ValueTask TransformStrictAsync(RequestTransformContext context) => Transform(context, stripRewrites: true);
+    private ValueTask TransformStrictAsync(RequestTransformContext context) => Transform(context, stripRewrites: true, audience: null);
 
-    private ValueTask TransformAsync(RequestTransformContext context) => Transform(context, stripRewrites: false);
+    private ValueTask TransformAsync(RequestTransformContext context) => Transform(context, stripRewrites: false, audience: null);
 
-    private ValueTask Transform(RequestTransformContext context, bool stripRewrites)
+    /// <param name="audience">The audience of the route's assertion, or null when the route sends none.</param>
+    private ValueTask Transform(RequestTransformContext context, bool stripRewrites, string? audience)
     {
         var inbound = context.HttpContext.Request.Headers;
         var outbound = context.ProxyRequest.Headers;
@@ -68,7 +84,7 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
         foreach (var (name, _) in inbound)
         {
             if (SameHeader(name, userHeader) || SameHeader(name, emailHeader) || SameHeader(name, groupsHeader)
-                || (stripRewrites && IsRewriteHeader(name)))
+                || SameHeader(name, assertionHeader) || (stripRewrites && IsRewriteHeader(name)))
             {
                 outbound.Remove(name);
                 context.ProxyRequest.Content?.Headers.Remove(name);
@@ -102,6 +118,12 @@ internal sealed class IdentityHeadersTransform(IServiceProvider services, RouteP
             if (GroupsValue(session) is { } groups)
             {
                 outbound.TryAddWithoutValidation(groupsHeader, groups);
+            }
+
+            // The proxy gate signed it moments ago if the session had none to reuse.
+            if (audience is not null && assertions!.Current(session, audience) is { } assertion)
+            {
+                outbound.TryAddWithoutValidation(assertionHeader, assertion);
             }
         }
 

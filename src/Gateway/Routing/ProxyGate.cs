@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Gateway.Assertions;
 using Gateway.Sessions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -27,6 +28,7 @@ internal sealed class ProxyGate(
     SessionCookie cookie,
     IOptions<Sessions.SessionOptions> sessionOptions,
     RoutePolicies policies,
+    AssertionIssuer assertions,
     GatewayPaths paths,
     TimeProvider time,
     ILogger<ProxyGate> logger,
@@ -72,11 +74,11 @@ internal sealed class ProxyGate(
         }
 
         return check.IsCompletedSuccessfully
-            ? Decide(context, proxy, policy, check.Result)
-            : DecideAsync(context, proxy, policy, check);
+            ? Decide(context, proxy, route, policy, check.Result)
+            : DecideAsync(context, proxy, route, policy, check);
     }
 
-    private async Task DecideAsync(HttpContext context, RequestDelegate proxy, RoutePolicy policy, ValueTask<SessionCheck> check)
+    private async Task DecideAsync(HttpContext context, RequestDelegate proxy, RouteModel route, RoutePolicy policy, ValueTask<SessionCheck> check)
     {
         SessionCheck result;
         try
@@ -89,31 +91,33 @@ internal sealed class ProxyGate(
             return;
         }
 
-        await Decide(context, proxy, policy, result);
+        await Decide(context, proxy, route, policy, result);
     }
 
-    private Task Decide(HttpContext context, RequestDelegate proxy, RoutePolicy policy, SessionCheck check)
+    private Task Decide(HttpContext context, RequestDelegate proxy, RouteModel route, RoutePolicy policy, SessionCheck check)
     {
         if (check is { Status: SessionStatus.Valid, Session: { } session })
         {
             context.User = session.Principal;
-            if (policy.IsPublic)
+            if (!policy.IsPublic)
             {
-                return Forward(context, proxy);
+                if (!policy.Allows(session.Email, session.Groups))
+                {
+                    return Refuse(context, Verdict.Forbidden); // no new sign-in would change that
+                }
+
+                // Checked on every request, cached session or not: the route's limit runs against the clock, not the cache.
+                if (policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
+                {
+                    return Refuse(context, Verdict.SignInAgain(policy, age, time.GetUtcNow()));
+                }
             }
 
-            if (!policy.Allows(session.Email, session.Groups))
-            {
-                return Refuse(context, Verdict.Forbidden); // no new sign-in would change that
-            }
-
-            // Checked on every request, cached session or not: the route's limit runs against the clock, not the cache.
-            if (policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
-            {
-                return Refuse(context, Verdict.SignInAgain(policy, age, time.GetUtcNow()));
-            }
-
-            return Forward(context, proxy);
+            // The identity transform adds the assertion the session holds; one is signed here first when it has none
+            // worth reusing, so a missing key refuses the request instead of forwarding it without.
+            return assertions.AudienceFor(policy, route.Config.ClusterId ?? route.Config.RouteId) is { } audience && !assertions.TryReuse(session, audience)
+                ? SignThenForwardAsync(context, proxy, session, audience)
+                : Forward(context, proxy);
         }
 
         if (policy.IsPublic)
@@ -128,6 +132,21 @@ internal sealed class ProxyGate(
         }
 
         return Refuse(context, Verdict.SignInRequired);
+    }
+
+    private async Task SignThenForwardAsync(HttpContext context, RequestDelegate proxy, CachedSession session, string audience)
+    {
+        try
+        {
+            await assertions.IssueAsync(session, audience, context.RequestAborted);
+        }
+        catch (Exception e) when (fastLane)
+        {
+            await Fail(context, e); // a store outage becomes the 503 page
+            return;
+        }
+
+        await Forward(context, proxy);
     }
 
     private Task Forward(HttpContext context, RequestDelegate proxy) => fastLane ? ForwardAsync(context, proxy) : proxy(context);

@@ -21,9 +21,12 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     public const string AllowedGroupsKey = "Gateway.AllowedGroups";
     public const string MaxSessionAgeKey = "Gateway.MaxSessionAge";
     public const string SessionLifetimeKey = "Gateway.SessionLifetime";
+    public const string AssertionKey = "Gateway.Assertion";
+    public const string AssertionAudienceKey = "Gateway.AssertionAudience";
 
     private const string KeyPrefix = "Gateway.";
-    private static readonly string[] KnownKeys = [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowedGroupsKey, AllowRewriteHeadersKey, ActivityTimeoutKey, MaxSessionAgeKey, SessionLifetimeKey];
+    private static readonly string[] KnownKeys =
+        [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowedGroupsKey, AllowRewriteHeadersKey, ActivityTimeoutKey, MaxSessionAgeKey, SessionLifetimeKey, AssertionKey, AssertionAudienceKey];
 
     // YARP keeps the activity timeout in whole milliseconds in an int.
     private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
@@ -42,6 +45,12 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
     /// <summary>The groups that may use the route (exact names, case-sensitive), beside the emails and domains.</summary>
     public FrozenSet<string> AllowedGroups { get; init; } = FrozenSet<string>.Empty;
+
+    /// <summary>True or false when the route turns the signed identity assertion on or off; null follows <c>Assertion:Enabled</c>.</summary>
+    public bool? Assertion { get; init; }
+
+    /// <summary>The assertion's <c>aud</c> on this route; null for <c>Assertion:Audience</c> or the route's cluster id.</summary>
+    public string? AssertionAudience { get; init; }
 
     /// <summary>How long ago the user may last have proved who they are (the session's authentication time), or null for any time.</summary>
     public TimeSpan? MaxSessionAge { get; init; }
@@ -181,12 +190,43 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             problems.Add($"{where} is 'Public' but also sets {MaxSessionAgeKey} or {SessionLifetimeKey}; a public route asks for no session, so remove one or the other.");
         }
 
+
+        bool? assertion = null;
+        if (Value(metadata, AssertionKey) is { } assert)
+        {
+            if (bool.TryParse(assert.Trim(), out var on))
+            {
+                assertion = on;
+            }
+            else
+            {
+                problems.Add($"{where}:Metadata:{AssertionKey} is '{assert}'; expected 'true' or 'false'.");
+            }
+        }
+
+        var audience = Value(metadata, AssertionAudienceKey)?.Trim();
+        if (audience is not null)
+        {
+            if (!Assertions.AssertionAudience.IsValid(audience))
+            {
+                problems.Add($"{where}:Metadata:{AssertionAudienceKey} is '{audience}'; expected a name or URL without spaces or control characters, at most 256 characters.");
+            }
+            else if (assertion == false)
+            {
+                problems.Add($"{where}:Metadata:{AssertionAudienceKey} names an audience but {AssertionKey} is 'false'; remove one or the other.");
+            }
+            else
+            {
+                assertion = true; // naming the audience asks for the assertion
+            }
+        }
+
         var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
-        return allowRewriteHeaders || activityTimeout is not null || groups.Count > 0 || maxSessionAge is not null || sessionLifetime is not null
+        return allowRewriteHeaders || activityTimeout is not null || groups.Count > 0 || maxSessionAge is not null || sessionLifetime is not null || assertion is not null
             ? policy with
             {
                 AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout, AllowedGroups = groups,
-                MaxSessionAge = maxSessionAge, SessionLifetime = sessionLifetime,
+                MaxSessionAge = maxSessionAge, SessionLifetime = sessionLifetime, Assertion = assertion, AssertionAudience = audience,
             }
             : policy;
     }

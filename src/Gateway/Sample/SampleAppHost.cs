@@ -6,13 +6,17 @@ internal sealed class SampleOptions
 
     /// <summary>Where to start the sample legacy app in-process (Development's default config sets it); empty: not started.</summary>
     public string? Url { get; set; }
+
+    /// <summary>The audience the sample expects in the signed identity assertion: the cluster of the shipped routes.</summary>
+    public string Audience { get; set; } = "app";
 }
 
 /// <summary>
 /// Starts samples/LegacyApp inside the gateway's process when <c>Sample:Url</c> is set, so the one run command shows
 /// the whole experience. Real deployments point routes at their own apps and leave it unset.
 /// </summary>
-internal sealed class SampleAppHost(Microsoft.Extensions.Options.IOptions<SampleOptions> options) : IHostedService, IAsyncDisposable
+internal sealed class SampleAppHost(Microsoft.Extensions.Options.IOptions<SampleOptions> options, Microsoft.Extensions.Options.IOptions<GatewayOptions> gateway)
+    : IHostedService, IAsyncDisposable
 {
     private WebApplication? app;
 
@@ -20,7 +24,9 @@ internal sealed class SampleAppHost(Microsoft.Extensions.Options.IOptions<Sample
     {
         if (options.Value.Url is { Length: > 0 } url)
         {
-            app = LegacyApp.SampleApp.Create(url);
+            // It verifies the assertion against the JWKS at the gateway's public origin, as an app elsewhere would.
+            var assertion = gateway.Value.PublicOrigin is { } origin ? new LegacyApp.AssertionCheck(origin, options.Value.Audience) : null;
+            app = LegacyApp.SampleApp.Create(url, assertion);
             await app.StartAsync(cancellationToken);
         }
     }

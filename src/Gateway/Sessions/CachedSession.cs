@@ -3,6 +3,7 @@ using System.ComponentModel;
 using Microsoft.AspNetCore.Authentication;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gateway.Assertions;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace Gateway.Sessions;
@@ -67,6 +68,10 @@ internal sealed record CachedSession(
 
     /// <summary>The authentication ticket around <see cref="Principal"/>, built once like it.</summary>
     public AuthenticationTicket Ticket(string scheme) => ticket ??= new AuthenticationTicket(Principal, scheme);
+
+    /// <summary>Identity assertions signed for this session, per audience (Assertions/AssertionIssuer). Per process, never serialized.</summary>
+    [JsonIgnore]
+    public IssuedAssertion[]? Assertions { get; set; }
 }
 
 [JsonSerializable(typeof(CachedSession))]

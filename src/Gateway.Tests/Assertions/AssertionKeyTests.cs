@@ -1,0 +1,244 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Tests.Assertions;
+
+/// <summary>The signing keys: made on first need, rotated with overlap, shared over Redis, or ops' own from a file.</summary>
+public sealed class AssertionKeyTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static Task<GatewayApp> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false) =>
+        GatewayApp.StartAsync(s =>
+        {
+            s["Assertion:Enabled"] = "true";
+            configure?.Invoke(s);
+        }, captureLogs: captureLogs);
+
+    private static string Kid(string? token) => new JsonWebToken(token).Kid;
+
+    [Fact]
+    public async Task ANewKeyIsPublishedBeforeItSignsAndTheOldOneLeavesOnceItsAssertionsExpired()
+    {
+        await using var app = await StartAsync(s => s["Assertion:KeyRotation"] = "01:00:00");
+        var first = await Assertion.ForwardedAsync(app, app.Kratos.AddSession("alice@example.com"));
+        var firstKid = Assert.Single((await Assertion.JwksAsync(app)).Keys).Kid;
+        Assert.Equal(firstKid, Kid(first));
+
+        // Ten minutes before the rotation is due the next key is published, and the first one still signs.
+        app.Time.Advance(TimeSpan.FromMinutes(50));
+        var both = await Assertion.JwksAsync(app);
+        var beforeRotation = await Assertion.ForwardedAsync(app, app.Kratos.AddSession("bob@example.com"));
+        Assert.Equal(2, both.Keys.Count);
+        var nextKid = both.Keys.Single(k => k.Kid != firstKid).Kid;
+        Assert.Equal(firstKid, Kid(beforeRotation));
+        Assert.True((await Assertion.VerifyAsync(beforeRotation!, both, app)).IsValid);
+
+        // The next key signs from the rotation on; the first stays published while its last assertion may live.
+        app.Time.Advance(TimeSpan.FromMinutes(10));
+        var afterRotation = await Assertion.ForwardedAsync(app, app.Kratos.AddSession("carol@example.com"));
+        Assert.Equal(nextKid, Kid(afterRotation));
+        Assert.Equal(2, (await Assertion.JwksAsync(app)).Keys.Count);
+
+        app.Time.Advance(TimeSpan.FromMinutes(6) + TimeSpan.FromSeconds(1));
+        var rotated = await Assertion.JwksAsync(app);
+
+        Assert.Equal(nextKid, Assert.Single(rotated.Keys).Kid);
+        var old = await Assertion.VerifyAsync(beforeRotation!, rotated, app, lifetime: false); // the key alone decides
+        Assert.False(old.IsValid);
+        Assert.IsAssignableFrom<SecurityTokenSignatureKeyNotFoundException>(old.Exception);
+        Assert.True((await Assertion.VerifyAsync(afterRotation!, rotated, app, lifetime: false)).IsValid);
+    }
+
+    [Fact]
+    public async Task TwoInstancesOnOneRedisPublishTheSameKeysAndVerifyEachOthersAssertions()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        Action<Dictionary<string, string?>> shared = s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+            s["Assertion:KeyRotation"] = "01:00:00";
+        };
+        await using var a = await StartAsync(shared);
+        await using var b = await StartAsync(shared);
+
+        var fromA = await Assertion.ForwardedAsync(a, a.Kratos.AddSession("alice@example.com"));
+        var fromB = await Assertion.ForwardedAsync(b, b.Kratos.AddSession("bob@example.com"));
+        var jwksA = await Assertion.JwksAsync(a);
+        var jwksB = await Assertion.JwksAsync(b);
+
+        Assert.Equal(Assert.Single(jwksA.Keys).Kid, Assert.Single(jwksB.Keys).Kid);
+        Assert.True((await Assertion.VerifyAsync(fromA!, jwksB, b)).IsValid);
+        Assert.True((await Assertion.VerifyAsync(fromB!, jwksA, a)).IsValid);
+
+        // A rotation one instance makes, the other publishes and signs with too.
+        a.Time.Advance(TimeSpan.FromMinutes(50));
+        b.Time.Advance(TimeSpan.FromMinutes(50));
+        var rotatedOnA = (await Assertion.JwksAsync(a)).Keys.Select(k => k.Kid).ToList();
+        var seenOnB = (await Assertion.JwksAsync(b)).Keys.Select(k => k.Kid).ToList();
+        Assert.Equal(2, rotatedOnA.Count);
+        Assert.Equal(rotatedOnA, seenOnB);
+
+        a.Time.Advance(TimeSpan.FromMinutes(10));
+        b.Time.Advance(TimeSpan.FromMinutes(10));
+        var nextFromB = await Assertion.ForwardedAsync(b, b.Kratos.AddSession("carol@example.com"));
+        Assert.Equal(rotatedOnA[1], Kid(nextFromB));
+        Assert.True((await Assertion.VerifyAsync(nextFromB!, await Assertion.JwksAsync(a), a)).IsValid);
+    }
+
+    [Fact]
+    public async Task TheSigningKeyIsStoredEncrypted()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        await using var app = await StartAsync(s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        });
+        var jwk = Assert.Single((await Assertion.JwksAsync(app)).Keys);
+
+        var stored = await Gateway.Tests.Assertions.RedisRead.StringAsync(redis.Endpoint, prefix + "assertion:keys");
+
+        Assert.Contains(jwk.Kid, stored);
+        Assert.DoesNotContain("PRIVATE KEY", stored);
+        using var stolen = ECDsa.Create();
+        var privateField = System.Text.Json.JsonDocument.Parse(stored).RootElement.GetProperty("Keys")[0].GetProperty("Private").GetString()!;
+        Assert.ThrowsAny<CryptographicException>(() => stolen.ImportPkcs8PrivateKey(Convert.FromBase64String(privateField), out _));
+    }
+
+    [Fact]
+    public async Task WithoutAnyKeyAndRedisDownAnAssertionRouteRefusesInsteadOfForwardingWithout()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var app = await StartAsync(s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = RedisServer.NewPrefix();
+        });
+        var alice = app.Kratos.AddSession("alice@example.com");
+        await redis.StopAsync();
+
+        var api = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+        var jwks = await app.CreateClient().GetAsync("/_gateway/.well-known/jwks.json", Cancel);
+
+        await Http.AssertProblemAsync(api, 503);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, jwks.StatusCode);
+        Assert.Empty(app.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task KeysNoInstanceCanDecryptRefuseTheAssertionRoutesAndSaySoOnce()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        Action<Dictionary<string, string?>> shared = s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        };
+        await using (var before = await StartAsync(shared))
+        {
+            Assert.Single((await Assertion.JwksAsync(before)).Keys);
+        }
+
+        await RedisRead.DeleteAsync(redis.Endpoint, prefix + "gw:dataprotection-keys"); // the Data Protection key ring is lost
+        await using var app = await StartAsync(shared, captureLogs: true);
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var first = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+        var again = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel);
+
+        await Http.AssertProblemAsync(first, 503);
+        await Http.AssertProblemAsync(again, 503);
+        Assert.Empty(app.Upstream.Received);
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Category == typeof(Gateway.Assertions.AssertionKeys).FullName);
+        Assert.Equal(LogLevel.Error, error.Level);
+        Assert.Contains("cannot be decrypted", error.Message);
+    }
+
+    [Fact]
+    public async Task WhenRedisGoesDownTheKeysReadBeforeKeepSigningAndTheOutageIsLoggedOnce()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var app = await StartAsync(s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = RedisServer.NewPrefix();
+        }, captureLogs: true);
+        var jwks = await Assertion.JwksAsync(app);
+        await redis.StopAsync();
+
+        foreach (var name in new[] { "bob", "carol", "dave" })
+        {
+            app.Time.Advance(TimeSpan.FromMinutes(1)); // each time past the refresh of the key ring
+            var token = await Assertion.ForwardedAsync(app, app.Kratos.AddSession($"{name}@example.com"));
+            Assert.True((await Assertion.VerifyAsync(token!, jwks, app)).IsValid);
+        }
+
+        var errors = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Level >= LogLevel.Error && r.Category == typeof(Gateway.Assertions.AssertionKeys).FullName).ToList();
+        Assert.Contains("Could not read the assertion signing keys", Assert.Single(errors).Message);
+    }
+
+    [Fact]
+    public async Task AKeyFromAPemFileSignsAndIsTheOnlyOnePublished()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Path.Combine(Path.GetTempPath(), $"assertion-key-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(file, key.ExportPkcs8PrivateKeyPem(), Cancel);
+        try
+        {
+            await using var app = await StartAsync(s =>
+            {
+                s["Assertion:KeyFile"] = file;
+                s["Assertion:KeyRotation"] = "01:00:00";
+            });
+            var token = await Assertion.ForwardedAsync(app, app.Kratos.AddSession("alice@example.com"));
+            var ours = new JsonWebKeySet { Keys = { JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(ECDsa.Create(key.ExportParameters(false)))) } };
+
+            Assert.True((await Assertion.VerifyAsync(token!, ours, app)).IsValid);
+            var published = Assert.Single((await Assertion.JwksAsync(app)).Keys);
+            Assert.Equal((ours.Keys[0].X, ours.Keys[0].Y), (published.X, published.Y));
+
+            app.Time.Advance(TimeSpan.FromHours(2)); // ops rotate a key from a file themselves
+            Assert.Equal(published.Kid, Assert.Single((await Assertion.JwksAsync(app)).Keys).Kid);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("not a key")]
+    [InlineData("rsa")]
+    [InlineData("p384")]
+    [InlineData("public")]
+    public async Task AKeyFileWithoutAP256PrivateKeyStopsTheStart(string content)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"assertion-key-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(file, content switch
+        {
+            "rsa" => RSA.Create(2048).ExportPkcs8PrivateKeyPem(),
+            "p384" => ECDsa.Create(ECCurve.NamedCurves.nistP384).ExportPkcs8PrivateKeyPem(),
+            "public" => ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfoPem(),
+            _ => content,
+        }, Cancel);
+        try
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(s => s["Assertion:KeyFile"] = file));
+
+            Assert.Contains($"Assertion:KeyFile '{file}' is not a readable PEM file with an EC P-256 private key", error.ToString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
