@@ -10,6 +10,8 @@ public sealed class BadSettingsTests
     [InlineData("SignIn:Method", "passkey", "SignIn:Method")]
     [InlineData("Mail:From", "bad", "Mail:From must be an address")]
     [InlineData("Mail:From", "Sign-in <sign-in>", "Mail:From must be an address")]
+    [InlineData("DataProtection:KeysDirectory", "/proc/version/keys", "DataProtection:KeysDirectory cannot be created or written")]
+    [InlineData("Redis:Timeout", "00:05:00", "Timeout")]
     public async Task ABadValueStopsTheStartNamingTheSetting(string setting, string value, string message)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartAsync(s => s[setting] = value));

@@ -20,6 +20,16 @@ internal static class StateExtensions
         services.AddValidatedOptions<RedisOptions>(RedisOptions.SectionName);
         services.AddSingleton<StoreOutage>();
         var settings = builder.Configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
+        var keysDirectory = builder.Configuration[$"{DataProtectionOptions.SectionName}:{nameof(DataProtectionOptions.KeysDirectory)}"];
+        services.AddValidatedOptions<DataProtectionOptions>(DataProtectionOptions.SectionName)
+            .Validate(o => string.IsNullOrWhiteSpace(o.KeysDirectory) || IsWritableDirectory(o.KeysDirectory),
+                "DataProtection:KeysDirectory cannot be created or written: the key ring must be writable by the gateway.");
+        if (!string.IsNullOrWhiteSpace(keysDirectory))
+        {
+            // A directory wins over Redis: the ring then survives a Redis that lost its data.
+            services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(keysDirectory)));
+        }
+
         if (string.IsNullOrWhiteSpace(settings.Configuration))
         {
             services.AddSingleton<IStateStore, MemoryStateStore>();
@@ -57,8 +67,29 @@ internal static class StateExtensions
         services.AddSingleton<IDistributedCache>(sp => new OutageTolerantCache(
             (IBufferDistributedCache)(redisCache.ImplementationInstance ?? redisCache.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, redisCache.ImplementationType!)),
             sp.GetRequiredService<StoreOutage>()));
-        services.AddDataProtection().PersistKeysToStackExchangeRedis(redis, keys.For("gw:dataprotection-keys"));
+        if (string.IsNullOrWhiteSpace(keysDirectory))
+        {
+            services.AddDataProtection().PersistKeysToStackExchangeRedis(redis, keys.For("gw:dataprotection-keys"));
+        }
+
         return builder;
+    }
+
+    /// <summary>Creates the key directory if missing and proves it writable, so a ring that cannot be kept stops the start.</summary>
+    private static bool IsWritableDirectory(string path)
+    {
+        try
+        {
+            var directory = Directory.CreateDirectory(Path.GetFullPath(path));
+            var probe = Path.Combine(directory.FullName, ".gateway-write-check");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

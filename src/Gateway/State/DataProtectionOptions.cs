@@ -1,0 +1,13 @@
+namespace Gateway.State;
+
+internal sealed class DataProtectionOptions
+{
+    public const string SectionName = "DataProtection";
+
+    /// <summary>
+    /// A directory for the Data Protection key ring (session cookies, forms, assertion keys at rest), instead of Redis
+    /// or memory: for read-only-root containers without Redis (a volume), or a ring that must outlive a Redis without
+    /// persistence (a volume every instance shares). Created if missing; it must be writable.
+    /// </summary>
+    public string? KeysDirectory { get; set; }
+}
