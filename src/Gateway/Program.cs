@@ -1,5 +1,6 @@
 using Gateway;
 using Gateway.Assertions;
+using Gateway.Audit;
 using Gateway.Embedded;
 using Gateway.Errors;
 using Gateway.ForwardAuth;
@@ -41,6 +42,7 @@ builder.Services.AddTrustedProxies();
 builder.Services.AddRequestLimits();
 builder.Services.AddGatewayErrors();
 builder.Services.AddGatewayHealth();
+builder.Services.AddAudit();
 builder.Services.AddSessions();
 builder.Services.AddHosts();
 builder.AddState();

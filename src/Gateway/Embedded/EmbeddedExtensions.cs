@@ -58,6 +58,7 @@ internal static partial class EmbeddedExtensions
         await sessions.ForgetIdentityAsync(identityId, context.RequestAborted); // not after the session cache's bound
 
         Log.Revoked(loggers.CreateLogger(typeof(EmbeddedExtensions)), EmailAddress.Mask(email));
+        Audit.AuditLog.Of(context).AdminRevoked(context, email);
         return TypedResults.NoContent();
     }
 

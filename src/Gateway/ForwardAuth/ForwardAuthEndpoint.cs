@@ -81,7 +81,7 @@ internal sealed partial class ForwardAuthEndpoint(
         {
             if (!policy.IsPublic && !policy.Allows(session.Email, session.Groups))
             {
-                await SessionResponses.ForbidAsync(context);
+                await SessionResponses.ForbidAsync(context, session.IdentityId);
             }
             else if (!policy.IsPublic && policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
             {

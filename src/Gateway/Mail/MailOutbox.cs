@@ -16,6 +16,7 @@ internal sealed partial class MailOutbox(
     IMailSender sender,
     IOptions<MailOptions> options,
     TimeProvider time,
+    Audit.AuditLog audit,
     ILogger<MailOutbox> logger) : BackgroundService
 {
     public const string Queue = "gw:outbox";
@@ -127,6 +128,7 @@ internal sealed partial class MailOutbox(
                     await sender.SendAsync(ToMime(mail), hardStop.Token);
                     await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
                     Log.Sent(logger, EmailAddress.Mask(mail.To), attempt);
+                    audit.EmailSent(mail.To);
                     return;
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -187,6 +189,7 @@ internal sealed partial class MailOutbox(
             await sender.SendAsync(ToMime(mail), hardStop.Token);
             await store.CompleteAsync(Queue, item.Id, CancellationToken.None);
             Log.SentOnShutdown(logger, recipient);
+            audit.EmailSent(mail.To);
         }
         catch (Exception e)
         {

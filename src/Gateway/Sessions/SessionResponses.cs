@@ -83,10 +83,13 @@ internal static partial class SessionResponses
         : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? $"{age.TotalHours:0} hour(s)"
         : $"{Math.Ceiling(age.TotalMinutes):0} minute(s)";
 
-    public static Task ForbidAsync(HttpContext context) =>
-        GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied",
+    public static Task ForbidAsync(HttpContext context, string? identityId = null)
+    {
+        Audit.AuditLog.Of(context).AccessDenied(context, identityId ?? context.User.FindFirst(GatewayClaims.IdentityId)?.Value);
+        return GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied",
             "You are signed in, but your account is not on the list of people allowed to open this page. "
             + "Ask the application's owner for access, or sign out and use another account.");
+    }
 
     [LoggerMessage(3101, LogLevel.Warning, "Refused a request to {Path}: the session authority could not check its session (failing closed).")]
     public static partial void LogAuthorityUnavailable(ILogger logger, PathString path);

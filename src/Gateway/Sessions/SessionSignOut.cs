@@ -54,6 +54,7 @@ internal sealed partial class SessionSignOut(
         }
 
         Log.SignedOut(logger, everywhere);
+        Audit.AuditLog.Of(context).SignedOut(context, context.User.FindFirst(GatewayClaims.IdentityId)?.Value, everywhere);
         return true;
     }
 

@@ -8,12 +8,28 @@ internal sealed class CodeEntry(PendingSignIns pendings, SignInLimits limits, Fa
 {
     public async Task<SignInAnswer> EnterCodeAsync(HttpContext context, string? codeInput)
     {
-        var cancellationToken = context.RequestAborted;
         if (await pendings.InBrowserAsync(context) is not { } pending)
         {
             return SignInAnswer.NoPendingRequest;
         }
 
+        var answer = await EnterAsync(context, pending, codeInput);
+        var audit = Audit.AuditLog.Of(context);
+        if (answer.Status == SignInStatus.SignedIn)
+        {
+            audit.SignedIn(context, pending.Email, "code");
+        }
+        else
+        {
+            audit.SignInFailed(context, pending.Email, "code", answer.Status.ToString());
+        }
+
+        return answer;
+    }
+
+    private async Task<SignInAnswer> EnterAsync(HttpContext context, PendingSignIn pending, string? codeInput)
+    {
+        var cancellationToken = context.RequestAborted;
         if (!SignInCompletion.TryReadCode(codeInput, out var code))
         {
             return new SignInAnswer(SignInStatus.InvalidCode, "Enter the 6-digit code from the email.");

@@ -41,10 +41,25 @@ internal sealed class LinkRedemption(
     {
         var cancellationToken = context.RequestAborted;
         var ticket = await links.PeekAsync(token, cancellationToken);
-        if (ticket is null)
+        var answer = ticket is null
+            ? await links.WasUsedAsync(token, cancellationToken) ? SignInAnswer.Used : SignInAnswer.Invalid
+            : await RedeemAsync(context, token, codeInput, ticket);
+        var audit = Audit.AuditLog.Of(context);
+        if (answer.Status == SignInStatus.SignedIn)
         {
-            return await links.WasUsedAsync(token, cancellationToken) ? SignInAnswer.Used : SignInAnswer.Invalid;
+            audit.SignedIn(context, ticket!.Email, "link");
         }
+        else if (answer.Status is not (SignInStatus.NeedsCode or SignInStatus.Unavailable))
+        {
+            audit.SignInFailed(context, ticket?.Email, "link", answer.Status.ToString());
+        }
+
+        return answer;
+    }
+
+    private async Task<SignInAnswer> RedeemAsync(HttpContext context, string? token, string? codeInput, MagicLinkTicket ticket)
+    {
+        var cancellationToken = context.RequestAborted;
 
         if (links.IsExpired(ticket))
         {

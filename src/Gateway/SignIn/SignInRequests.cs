@@ -40,6 +40,7 @@ internal sealed partial class SignInRequests(
         binding.Append(context.Response, id, secret, expiresAt);
         queue.Enqueue(pending);
         Log.Requested(logger, EmailAddress.Mask(email));
+        Audit.AuditLog.Of(context).SignInRequested(context, email);
         return SignInAnswer.Accepted;
     }
 
