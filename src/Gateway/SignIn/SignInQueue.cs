@@ -7,8 +7,14 @@ namespace Gateway.SignIn;
 /// Starts accepted sign-ins off the request path, so the answer to "email me a link" takes the same time whether
 /// or not the account exists, and whether or not the identity provider is slow.
 /// </summary>
-internal sealed partial class SignInQueue(IServiceProvider services, ILogger<SignInQueue> logger) : BackgroundService
+internal sealed partial class SignInQueue(IServiceProvider services, TimeProvider time, ILogger<SignInQueue> logger) : BackgroundService
 {
+    // Retries of a start the provider could not take: soon at first, then every half minute, while its link could
+    // still be of use. Waiting between tries is not work in progress (WhenIdleAsync does not wait for the provider).
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan UsefulFor = TimeSpan.FromMinutes(1);
+
     private const int Parallelism = 8;
     private readonly Channel<PendingSignIn> queue = Channel.CreateUnbounded<PendingSignIn>();
 
@@ -35,12 +41,14 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
             await slots.WaitAsync(stoppingToken);
             _ = Task.Run(async () =>
             {
+                var unavailable = false;
                 try
                 {
                     await service.BeginAsync(pending, stoppingToken);
                 }
                 catch (SessionAuthorityUnavailableException e)
                 {
+                    unavailable = true;
                     Log.BeginFailed(logger, e.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -52,14 +60,66 @@ internal sealed partial class SignInQueue(IServiceProvider services, ILogger<Sig
                     slots.Release();
                     work.End();
                 }
+
+                if (unavailable)
+                {
+                    await RetryAsync(service, pending, stoppingToken);
+                }
             }, stoppingToken);
+        }
+    }
+
+    /// <summary>
+    /// The user was told to check their email: keep trying to start the sign-in while the provider is away, until
+    /// too little of the link's lifetime would be left to use it.
+    /// </summary>
+    private async Task RetryAsync(SignInStarter service, PendingSignIn pending, CancellationToken stoppingToken)
+    {
+        var delay = FirstRetry;
+        try
+        {
+            while (time.GetUtcNow() + delay < pending.ExpiresAt - UsefulFor)
+            {
+                await Task.Delay(delay, time, stoppingToken);
+                work.Begin();
+                try
+                {
+                    await service.BeginAsync(pending, stoppingToken);
+                    Log.BeginRecovered(logger);
+                    return;
+                }
+                catch (SessionAuthorityUnavailableException)
+                {
+                    delay = delay * 2 < MaxRetry ? delay * 2 : MaxRetry;
+                }
+                finally
+                {
+                    work.End();
+                }
+            }
+
+            Log.BeginGaveUp(logger);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: this instance's memory was the only place the request waited.
+        }
+        catch (Exception e)
+        {
+            Log.BeginCrashed(logger, e);
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(4001, LogLevel.Warning, "Could not start a sign-in: {Reason}. The user can ask for another email.")]
+        [LoggerMessage(4001, LogLevel.Warning, "Could not start a sign-in: {Reason}. Retrying while the link could still be used.")]
         public static partial void BeginFailed(ILogger logger, string reason);
+
+        [LoggerMessage(4003, LogLevel.Information, "Started a sign-in that had waited for the identity provider to come back.")]
+        public static partial void BeginRecovered(ILogger logger);
+
+        [LoggerMessage(4004, LogLevel.Error, "Gave up starting a sign-in: the identity provider stayed unreachable for the link's lifetime, so the user got no email and must ask again.")]
+        public static partial void BeginGaveUp(ILogger logger);
 
         [LoggerMessage(4002, LogLevel.Error, "Starting a sign-in failed.")]
         public static partial void BeginCrashed(ILogger logger, Exception exception);

@@ -1,0 +1,39 @@
+using System.Net;
+
+namespace Gateway.Tests.SignIn;
+
+/// <summary>
+/// "Check your email" is a promise: a sign-in accepted while Kratos cannot start it is started once Kratos is back,
+/// while its link can still be used, instead of never sending anything.
+/// </summary>
+public sealed class ProviderOutageTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task ASignInAcceptedWhileKratosIsDownIsEmailedWhenItComesBack(string method)
+    {
+        await using var app = await GatewayApp.StartAsync(method);
+        app.Kratos.AddIdentity("alice@example.com");
+        var browser = new TestBrowser(app);
+        app.Kratos.FailWith = HttpStatusCode.ServiceUnavailable;
+
+        var asked = await browser.RequestLinkAsync("alice@example.com", "/inbox");
+        Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode); // accepted: the same answer as ever
+        await app.WhenBackgroundIdleAsync(); // the first try failed
+        Assert.Empty(app.Smtp.Messages);
+
+        app.Kratos.FailWith = null; // Kratos is back
+        SignInMail? mail = null;
+        for (var i = 0; i < 40 && mail is null; i++)
+        {
+            app.Time.Advance(TimeSpan.FromSeconds(2));
+            await app.WhenBackgroundIdleAsync();
+            mail = app.Smtp.Messages.Count > 0 ? SignInMail.From(app.Smtp.Messages[0]) : null;
+        }
+
+        Assert.NotNull(mail);
+        var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
+        Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
+    }
+}
