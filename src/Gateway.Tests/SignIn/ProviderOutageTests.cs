@@ -36,4 +36,33 @@ public sealed class ProviderOutageTests
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
     }
+
+    [Fact]
+    public async Task WhenKratosIsKnownDownEveryAddressGetsTheSameHonest503InsteadOfAPromise()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        app.Kratos.FailWith = HttpStatusCode.ServiceUnavailable;
+        var browser = new TestBrowser(app);
+        foreach (var email in new[] { "alice@example.com", "bob@example.com", "carol@example.com" })
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await new TestBrowser(app).RequestLinkAsync(email)).StatusCode);
+            await app.WhenBackgroundIdleAsync();
+        }
+
+        var known = await browser.RequestLinkAsync("alice@example.com");
+        var unknown = await browser.RequestLinkAsync("nobody@example.com");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, known.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+        var page = await known.Content.ReadAsStringAsync(Cancel);
+        Assert.Contains("Sign-in is temporarily unavailable", page);
+        Assert.Equal(page, await unknown.Content.ReadAsStringAsync(Cancel));
+
+        // Back after the pause: the next request may try, and once Kratos answers, requests are promised mail again.
+        app.Kratos.FailWith = null;
+        app.Time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.RequestLinkAsync("alice@example.com")).StatusCode);
+        var mail = await app.MailToAsync("alice@example.com");
+        Assert.Equal(6, mail.Code.Length);
+    }
 }

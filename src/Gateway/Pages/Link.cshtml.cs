@@ -73,6 +73,7 @@ internal sealed class LinkModel(LinkRedemption redemption, SignInRequests reques
         {
             SignInStatus.Accepted => Redirect(paths.CheckEmail),
             SignInStatus.RateLimited => this.TooMany(result.RetryAfter),
+            SignInStatus.Unavailable => this.SignInUnavailable(),
             _ => Redirect(paths.SignIn),
         };
     }

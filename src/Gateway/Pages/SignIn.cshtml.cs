@@ -66,6 +66,8 @@ internal sealed class SignInModel(
                 return Redirect(paths.CheckEmail);
             case SignInStatus.RateLimited:
                 return this.TooMany(result.RetryAfter);
+            case SignInStatus.Unavailable:
+                return this.SignInUnavailable();
             default:
                 Email = email?.Length <= 320 ? email : null;
                 Error = result.Message;

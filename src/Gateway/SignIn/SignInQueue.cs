@@ -15,6 +15,37 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
     private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan UsefulFor = TimeSpan.FromMinutes(1);
 
+    // The circuit: after this many starts in a row the provider could not take, new requests are refused (503, the
+    // same for every address) instead of promised an email, until OpenFor has passed and one request may try again.
+    private const int OpenAfter = 3;
+    private static readonly TimeSpan OpenFor = TimeSpan.FromSeconds(30);
+    private int failuresInARow;
+    private long openUntil;
+
+    /// <summary>False while the provider is known to be down: promising an email now would be a promise not kept.</summary>
+    public bool Accepting =>
+        Volatile.Read(ref failuresInARow) < OpenAfter || time.GetUtcNow().UtcTicks >= Volatile.Read(ref openUntil);
+
+    private void StartFailed()
+    {
+        if (Interlocked.Increment(ref failuresInARow) >= OpenAfter)
+        {
+            var wasClosed = time.GetUtcNow().UtcTicks >= Interlocked.Exchange(ref openUntil, (time.GetUtcNow() + OpenFor).UtcTicks);
+            if (wasClosed)
+            {
+                Log.CircuitOpened(logger, OpenFor);
+            }
+        }
+    }
+
+    private void StartSucceeded()
+    {
+        if (Interlocked.Exchange(ref failuresInARow, 0) >= OpenAfter)
+        {
+            Log.CircuitClosed(logger);
+        }
+    }
+
     private const int Parallelism = 8;
     private readonly Channel<PendingSignIn> queue = Channel.CreateUnbounded<PendingSignIn>();
 
@@ -45,10 +76,12 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
                 try
                 {
                     await service.BeginAsync(pending, stoppingToken);
+                    StartSucceeded();
                 }
                 catch (SessionAuthorityUnavailableException e)
                 {
                     unavailable = true;
+                    StartFailed();
                     Log.BeginFailed(logger, e.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -85,11 +118,13 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
                 try
                 {
                     await service.BeginAsync(pending, stoppingToken);
+                    StartSucceeded();
                     Log.BeginRecovered(logger);
                     return;
                 }
                 catch (SessionAuthorityUnavailableException)
                 {
+                    StartFailed();
                     delay = delay * 2 < MaxRetry ? delay * 2 : MaxRetry;
                 }
                 finally
@@ -114,6 +149,12 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
     {
         [LoggerMessage(4001, LogLevel.Warning, "Could not start a sign-in: {Reason}. Retrying while the link could still be used.")]
         public static partial void BeginFailed(ILogger logger, string reason);
+
+        [LoggerMessage(4005, LogLevel.Error, "The identity provider could not start the last sign-ins: new sign-in requests get 503 (the same for every address) for {OpenFor}, then one may try again.")]
+        public static partial void CircuitOpened(ILogger logger, TimeSpan openFor);
+
+        [LoggerMessage(4006, LogLevel.Warning, "The identity provider starts sign-ins again: sign-in requests are accepted.")]
+        public static partial void CircuitClosed(ILogger logger);
 
         [LoggerMessage(4003, LogLevel.Information, "Started a sign-in that had waited for the identity provider to come back.")]
         public static partial void BeginRecovered(ILogger logger);

@@ -27,6 +27,11 @@ internal sealed partial class SignInRequests(
             return new SignInAnswer(SignInStatus.InvalidEmail, error);
         }
 
+        if (!queue.Accepting)
+        {
+            return SignInAnswer.Unavailable; // known down: no promise of an email that cannot be sent
+        }
+
         if (await limits.RequestEmailAsync(email, context.RequestAborted) is { } retryAfter)
         {
             return new SignInAnswer(SignInStatus.RateLimited, RetryAfter: retryAfter);
