@@ -64,6 +64,7 @@ if (useKratos)
 }
 
 app.UseTrustedProxies();
+app.UseAccessLog();
 app.UseProxyFastLane();
 app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
 app.UseGatewayErrors(paths);

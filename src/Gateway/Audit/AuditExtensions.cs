@@ -8,4 +8,15 @@ internal static class AuditExtensions
         services.AddSingleton<AuditLog>();
         return services;
     }
+
+    /// <summary>The access log, when <c>Audit:AccessLog</c> is on: first, so it times the whole request.</summary>
+    public static IApplicationBuilder UseAccessLog(this WebApplication app)
+    {
+        if (app.Configuration.GetValue<bool>($"{AuditOptions.SectionName}:{nameof(AuditOptions.AccessLog)}"))
+        {
+            app.UseMiddleware<AccessLog>();
+        }
+
+        return app;
+    }
 }

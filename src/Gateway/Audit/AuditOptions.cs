@@ -11,4 +11,7 @@ internal sealed class AuditOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.MinLength(32)]
     public string? AddressKey { get; set; }
+
+    /// <summary>Logs every proxied request (category <c>Gateway.Access</c>); off by default.</summary>
+    public bool AccessLog { get; set; }
 }
