@@ -91,6 +91,55 @@ public sealed class DeploymentTests
         Assert.True(File.Exists(Path.Combine(Root, "samples", "LegacyApp", "LegacyApp.csproj")));
     }
 
+    private static List<YamlMappingNode> Manifests()
+    {
+        var yaml = new YamlStream();
+        using var reader = File.OpenText(Path.Combine(Root, "deploy", "kubernetes", "gateway.yaml"));
+        yaml.Load(reader);
+        return yaml.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
+    }
+
+    private static YamlMappingNode Manifest(string kind, string name) =>
+        Manifests().Single(m => m["kind"].ToString() == kind && ((YamlMappingNode)m["metadata"])["name"].ToString() == name);
+
+    private static YamlNode At(YamlNode node, params string[] path) =>
+        path.Aggregate(node, (n, key) => int.TryParse(key, out var i) ? ((YamlSequenceNode)n).Children[i] : ((YamlMappingNode)n)[key]);
+
+    [Fact]
+    public void TheKubernetesManifestsRunTwoProbedReplicasOnOneRedisWithEverySecretReferenceDefined()
+    {
+        var paths = new GatewayPaths(GatewayPaths.DefaultPrefix);
+        var deployment = Manifest("Deployment", "gateway");
+        var container = At(deployment, "spec", "template", "spec", "containers", "0");
+
+        Assert.Equal("2", At(deployment, "spec", "replicas").ToString());
+        Assert.Equal(paths.HealthLive, At(container, "livenessProbe", "httpGet", "path").ToString());
+        Assert.Equal(paths.HealthReady, At(container, "readinessProbe", "httpGet", "path").ToString());
+        Assert.Equal("8080", At(container, "ports", "0", "containerPort").ToString());
+        Assert.Contains("EXPOSE 8080", File.ReadAllText(Path.Combine(Root, "Dockerfile")));
+        Assert.Equal("true", At(deployment, "spec", "template", "spec", "securityContext", "runAsNonRoot").ToString());
+
+        // Every secret and config reference names a key that exists.
+        var secret = (YamlMappingNode)At(Manifest("Secret", "gateway-secrets"), "stringData");
+        var config = (YamlMappingNode)At(Manifest("ConfigMap", "gateway-config"), "data");
+        var env = ((YamlSequenceNode)At(container, "env")).Children.Cast<YamlMappingNode>().ToList();
+        foreach (var variable in env.Where(e => e.Children.ContainsKey("valueFrom")))
+        {
+            var from = (YamlMappingNode)variable["valueFrom"];
+            var (source, keys) = from.Children.ContainsKey("secretKeyRef") ? ((YamlMappingNode)from["secretKeyRef"], secret) : ((YamlMappingNode)from["configMapKeyRef"], config);
+            Assert.True(keys.Children.ContainsKey(source["key"].ToString()), $"{variable["name"]} names a missing key");
+        }
+
+        string Value(string name) => env.Single(e => e["name"].ToString() == name)["value"].ToString();
+        Assert.Equal("secretKeyRef", ((YamlMappingNode)env.Single(e => e["name"].ToString() == "Kratos__CourierSecret")["valueFrom"]).Children.Keys.Single().ToString());
+
+        // Redis: the address the gateway is given is the Service in front of the persistent StatefulSet.
+        var redisService = Manifest("Service", "gateway-redis");
+        Assert.Equal($"gateway-redis:{At(redisService, "spec", "ports", "0", "port")}", Value("Redis__Configuration"));
+        var redisArgs = string.Join(' ', ((YamlSequenceNode)At(Manifest("StatefulSet", "gateway-redis"), "spec", "template", "spec", "containers", "0", "args")).Children);
+        Assert.Contains("--appendonly yes", redisArgs);
+    }
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
