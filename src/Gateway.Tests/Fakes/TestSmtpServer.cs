@@ -63,6 +63,17 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>How many MAIL FROM commands were refused because the server was down.</summary>
     public int Refusals => Volatile.Read(ref refusals);
 
+    /// <summary>Waits (up to 5 s) until the gateway has tried to send and been refused, and asserts that it was.</summary>
+    public async Task WhenRefusedAsync()
+    {
+        for (var i = 0; i < 200 && Refusals == 0; i++)
+        {
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(Refusals > 0, "the gateway tried to send and was refused");
+    }
+
     /// <summary>Received messages, in order of arrival.</summary>
     public IReadOnlyList<MimeMessage> Messages
     {
