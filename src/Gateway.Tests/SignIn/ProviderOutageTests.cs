@@ -24,15 +24,9 @@ public sealed class ProviderOutageTests
         Assert.Empty(app.Smtp.Messages);
 
         app.Kratos.FailWith = null; // Kratos is back
-        SignInMail? mail = null;
-        for (var i = 0; i < 40 && mail is null; i++)
-        {
-            app.Time.Advance(TimeSpan.FromSeconds(2));
-            await app.WhenBackgroundIdleAsync();
-            mail = app.Smtp.Messages.Count > 0 ? SignInMail.From(app.Smtp.Messages[0]) : null;
-        }
+        app.Time.Advance(TimeSpan.FromSeconds(2)); // the first retry's wait, on the clock since the failed try
+        var mail = await app.MailToAsync("alice@example.com");
 
-        Assert.NotNull(mail);
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);
     }

@@ -72,7 +72,7 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
             await slots.WaitAsync(stoppingToken);
             _ = Task.Run(async () =>
             {
-                var unavailable = false;
+                Task? retry = null;
                 try
                 {
                     await service.BeginAsync(pending, stoppingToken);
@@ -80,9 +80,9 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
                 }
                 catch (SessionAuthorityUnavailableException e)
                 {
-                    unavailable = true;
                     StartFailed();
                     Log.BeginFailed(logger, e.Message);
+                    retry = NextTry(pending, FirstRetry, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -94,9 +94,9 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
                     work.End();
                 }
 
-                if (unavailable)
+                if (retry is not null)
                 {
-                    await RetryAsync(service, pending, stoppingToken);
+                    await RetryAsync(service, pending, retry, stoppingToken);
                 }
             }, stoppingToken);
         }
@@ -106,14 +106,14 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
     /// The user was told to check their email: keep trying to start the sign-in while the provider is away, until
     /// too little of the link's lifetime would be left to use it.
     /// </summary>
-    private async Task RetryAsync(SignInStarter service, PendingSignIn pending, CancellationToken stoppingToken)
+    private async Task RetryAsync(SignInStarter service, PendingSignIn pending, Task? wait, CancellationToken stoppingToken)
     {
         var delay = FirstRetry;
         try
         {
-            while (time.GetUtcNow() + delay < pending.ExpiresAt - UsefulFor)
+            while (wait is not null)
             {
-                await Task.Delay(delay, time, stoppingToken);
+                await wait;
                 work.Begin();
                 try
                 {
@@ -126,14 +126,13 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
                 {
                     StartFailed();
                     delay = delay * 2 < MaxRetry ? delay * 2 : MaxRetry;
+                    wait = NextTry(pending, delay, stoppingToken);
                 }
                 finally
                 {
                     work.End();
                 }
             }
-
-            Log.BeginGaveUp(logger);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -143,6 +142,21 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
         {
             Log.BeginCrashed(logger, e);
         }
+    }
+
+    /// <summary>
+    /// The wait before the next try, or null (logged) when its link would be of too little use by then. Made while
+    /// the failed try still counts as work, so once the queue is idle the wait is already on the clock.
+    /// </summary>
+    private Task? NextTry(PendingSignIn pending, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        if (time.GetUtcNow() + delay < pending.ExpiresAt - UsefulFor)
+        {
+            return Task.Delay(delay, time, stoppingToken);
+        }
+
+        Log.BeginGaveUp(logger);
+        return null;
     }
 
     private static partial class Log
