@@ -4,7 +4,8 @@ internal static class BenchMain
 {
     /// <summary>
     /// bench/run.sh runs "run"; the other modes are the processes it starts:
-    /// upstream PORT | bare PORT UPSTREAM_URL | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION
+    /// upstream PORT | bare PORT UPSTREAM_URL | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION;
+    /// bench/faults.sh runs "faults ROOT CONFIGURATION"
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -25,8 +26,10 @@ internal static class BenchMain
                 return 0;
             case ["run", var root, var configuration]:
                 return await new Runner(root, configuration).RunAsync();
+            case ["faults", var root, var configuration]:
+                return await new Faults(root, configuration).RunAsync();
             default:
-                Console.Error.WriteLine("usage: Bench upstream PORT | bare PORT UPSTREAM | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION");
+                Console.Error.WriteLine("usage: Bench upstream PORT | bare PORT UPSTREAM | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION | faults ROOT CONFIGURATION");
                 return 2;
         }
     }
