@@ -12,6 +12,7 @@ public sealed class BadSettingsTests
     [InlineData("Mail:From", "Sign-in <sign-in>", "Mail:From must be an address")]
     [InlineData("DataProtection:KeysDirectory", "/proc/version/keys", "DataProtection:KeysDirectory cannot be created or written")]
     [InlineData("Redis:Timeout", "00:05:00", "Timeout")]
+    [InlineData("DataProtection:CheckInterval", "00:00:00", "CheckInterval")]
     public async Task ABadValueStopsTheStartNamingTheSetting(string setting, string value, string message)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => GatewayApp.StartAsync(s => s[setting] = value));

@@ -13,6 +13,8 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private Process? process;
 
+    private string? dataDirectory;
+
     private RedisServer(string endpoint, int? port)
     {
         Endpoint = endpoint;
@@ -33,7 +35,8 @@ public sealed class RedisServer : IAsyncDisposable
         return string.IsNullOrEmpty(shared) ? await StartPrivateAsync() : new RedisServer(shared, null);
     }
 
-    public static async Task<RedisServer> StartPrivateAsync()
+    /// <param name="persistent">With AOF (fsync on every write) in a directory of its own, so its data outlives a restart.</param>
+    public static async Task<RedisServer> StartPrivateAsync(bool persistent = false)
     {
         if (Binary() is null)
         {
@@ -47,6 +50,11 @@ public sealed class RedisServer : IAsyncDisposable
 
         var port = FreePort();
         var server = new RedisServer($"127.0.0.1:{port}", port);
+        if (persistent)
+        {
+            server.dataDirectory = Directory.CreateTempSubdirectory("gateway-redis-").FullName;
+        }
+
         await server.StartAsync();
         return server;
     }
@@ -75,7 +83,8 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task StartAsync()
     {
         var binary = Binary()!;
-        process = Process.Start(new ProcessStartInfo(binary, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode yes")
+        var persistence = dataDirectory is null ? "--appendonly no" : $"--appendonly yes --appendfsync always --dir {dataDirectory}";
+        process = Process.Start(new ProcessStartInfo(binary, $"--port {Port} --bind 127.0.0.1 --save \"\" {persistence} --protected-mode yes")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         })!;
@@ -104,6 +113,10 @@ public sealed class RedisServer : IAsyncDisposable
         {
             await StopAsync();
             process?.Dispose();
+            if (dataDirectory is not null)
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
         }
     }
 

@@ -164,6 +164,93 @@ public sealed class AssertionKeyTests
     }
 
     [Fact]
+    public async Task AfterARedisRestartWithoutPersistenceTheKeysAnInstanceHeldAreWrittenBackAndAppsCachedJwksStillVerify()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        await using var app = await StartAsync(s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        });
+        var cached = await Assertion.JwksAsync(app); // what an app behind the gateway caches for up to 5 minutes
+        var kid = Assert.Single(cached.Keys).Kid;
+
+        await redis.StopAsync();
+        await redis.StartAsync(); // empty: no persistence
+        await WhenReadyAsync(app); // back on Redis
+        var bob = app.Kratos.AddSession("bob@example.com");
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        HttpResponseMessage? answer = null;
+        for (var i = 0; i < 200 && !(answer?.StatusCode == HttpStatusCode.OK && await connection.GetDatabase().KeyExistsAsync(prefix + "assertion:keys")); i++)
+        {
+            // Each time past the instance's refresh of the ring (a refresh that still met a reconnecting Redis
+            // keeps signing with the ring read before, as it should).
+            app.Time.Advance(TimeSpan.FromMinutes(1));
+            answer = await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", bob.Token), Cancel);
+            if (answer.StatusCode != HttpStatusCode.OK)
+            {
+                await Task.Delay(100, Cancel);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, answer!.StatusCode);
+        var after = Assertion.Received(app);
+
+        Assert.Equal(kid, Kid(after)); // not a new key no app has seen
+        Assert.True((await Assertion.VerifyAsync(after!, cached, app)).IsValid);
+        Assert.Contains(kid, await RedisRead.StringAsync(redis.Endpoint, prefix + "assertion:keys"));
+    }
+
+    [Fact]
+    public async Task AnInstanceStartedAfterTheLossMakesAKeyAndTheKeysTheOthersHeldAreMergedBackIntoTheRing()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        Action<Dictionary<string, string?>> shared = s =>
+        {
+            s["Redis:Configuration"] = redis.Endpoint;
+            s["Redis:KeyPrefix"] = prefix;
+        };
+        await using var a = await StartAsync(shared);
+        var before = await Assertion.ForwardedAsync(a, a.Kratos.AddSession("alice@example.com"));
+
+        await redis.StopAsync();
+        await redis.StartAsync(); // empty: no persistence
+        await using var b = await StartAsync(shared);
+        a.Time.Advance(TimeSpan.FromMinutes(5)); // B starts minutes later, on the same clock as A
+        b.Time.Advance(TimeSpan.FromMinutes(5));
+        var fresh = Assert.Single((await Assertion.JwksAsync(b)).Keys).Kid; // B found no ring and made one
+        await WhenReadyAsync(a); // back on Redis
+        foreach (var app in new[] { a, b })
+        {
+            // Each instance loads the other's Data Protection key (see KeyRingHealingTests), then re-reads the ring.
+            app.Time.Advance(TimeSpan.FromSeconds(30));
+            await app.Services.GetRequiredService<Gateway.State.KeyRingHealer>().WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20), Cancel);
+        }
+
+        a.Time.Advance(TimeSpan.FromSeconds(30));
+        var fromA = await Assertion.ForwardedAsync(a, a.Kratos.AddSession("bob@example.com"));
+        b.Time.Advance(TimeSpan.FromSeconds(30));
+        var jwksB = await Assertion.JwksAsync(b);
+
+        Assert.Equal([Kid(before), fresh], jwksB.Keys.Select(k => k.Kid));
+        Assert.True((await Assertion.VerifyAsync(before!, jwksB, b, lifetime: false)).IsValid); // signed before the loss: the key still verifies it
+        Assert.Equal(fresh, Kid(fromA)); // both sign with the newest key
+        Assert.Equal(jwksB.Keys.Select(k => k.Kid), (await Assertion.JwksAsync(a)).Keys.Select(k => k.Kid));
+    }
+
+    private static async Task WhenReadyAsync(GatewayApp app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await app.Browser().GetAsync("/_gateway/health/ready", Cancel)).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the instance did not get ready again after Redis came back");
+            await Task.Delay(50, Cancel);
+        }
+    }
+
+    [Fact]
     public async Task WhenRedisGoesDownTheKeysReadBeforeKeepSigningAndTheOutageIsLoggedOnce()
     {
         await using var redis = await RedisServer.StartPrivateAsync();

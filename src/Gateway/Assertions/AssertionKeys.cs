@@ -14,7 +14,8 @@ namespace Gateway.Assertions;
 /// <see cref="PublishAhead"/> before it signs so every instance and verifier knows it first, and removes a retired
 /// key once every assertion it signed has expired. With <c>Assertion:KeyFile</c> the file's key is the only one.
 /// Each instance re-reads the ring at most every <see cref="RefreshEvery"/>; when the store cannot answer it keeps
-/// signing with the ring it has (verifiers reject what no longer verifies), and with no ring at all it refuses.
+/// signing with the ring it has (verifiers reject what no longer verifies), and with no ring at all it refuses. A
+/// store that lost the ring (Redis restarted without persistence) gets back the keys the instances held.
 /// </summary>
 internal sealed partial class AssertionKeys
 {
@@ -42,6 +43,9 @@ internal sealed partial class AssertionKeys
     private readonly Lock refreshLock = new();
     private Task<KeyRing>? refreshing;
     private KeyRing? current;
+
+    // The ring as last read or written, to give back to a store that lost it.
+    private StoredRing? held;
     private bool failing;
     private bool warnedUnreadable;
 
@@ -100,12 +104,32 @@ internal sealed partial class AssertionKeys
             var stored = await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None);
             if (stored is null)
             {
-                // The first key signs at once: no verifier can hold an older JWKS that lacks it.
-                var first = new StoredRing([Protect(SigningKey.Generate(now, now))]);
+                // A store that lost the ring (Redis restarted without persistence, flushed) gets back the keys this
+                // instance held: verifiers' cached JWKS keep verifying. Else the first key signs at once: no verifier
+                // can hold an older JWKS that lacks it.
+                var first = held ?? new StoredRing([Protect(SigningKey.Generate(now, now))]);
                 stored = await store.AddAsync(RingKey, JsonSerializer.SerializeToUtf8Bytes(first, AssertionKeysJsonContext.Default.StoredRing), StoreFor, CancellationToken.None)
                     ? first
                     : await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None)
                         ?? throw new StateUnavailableException("The assertion key ring vanished while it was being made.");
+            }
+
+            if (Lost(stored, now) is not null && await store.AddAsync(RotationLockKey, [1], TimeSpan.FromMinutes(1), CancellationToken.None))
+            {
+                try
+                {
+                    // An instance that started after the loss made a ring of its own: merge back what this one held.
+                    stored = await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None) ?? stored;
+                    if (Lost(stored, now) is { } merged)
+                    {
+                        await store.SetAsync(RingKey, merged, AssertionKeysJsonContext.Default.StoredRing, StoreFor, CancellationToken.None);
+                        stored = merged;
+                    }
+                }
+                finally
+                {
+                    await store.RemoveAsync(RotationLockKey, CancellationToken.None);
+                }
             }
 
             if (Rotate(stored, now) is not null && await store.AddAsync(RotationLockKey, [1], TimeSpan.FromMinutes(1), CancellationToken.None))
@@ -128,6 +152,7 @@ internal sealed partial class AssertionKeys
 
             var ring = Build(stored, now);
             current = ring;
+            held = stored;
             if (failing)
             {
                 failing = false;
@@ -153,6 +178,24 @@ internal sealed partial class AssertionKeys
 
     // Written with each rotation; lapses only if no instance ran for twice the rotation period.
     private TimeSpan StoreFor => rotation * 2 + PublishAhead;
+
+    /// <summary>
+    /// The ring with the keys this instance held that <paramref name="stored"/> lacks and that no rotation retired
+    /// (they are still published, or still sign), or null when it lacks none.
+    /// </summary>
+    private StoredRing? Lost(StoredRing stored, DateTimeOffset now)
+    {
+        if (held is null)
+        {
+            return null;
+        }
+
+        var all = held.Keys.Concat(stored.Keys).ToList();
+        var lost = held.Keys
+            .Where(k => !stored.Keys.Any(s => s.Kid == k.Kid) && !all.Any(successor => successor.Activates > k.Activates && successor.Activates + KeepRetired <= now))
+            .ToList();
+        return lost.Count == 0 ? null : new StoredRing([.. stored.Keys.Concat(lost).OrderBy(k => k.Activates)]);
+    }
 
     /// <summary>The ring after what is due at <paramref name="now"/> (a new key, retired keys removed), or null when nothing is.</summary>
     private StoredRing? Rotate(StoredRing stored, DateTimeOffset now)

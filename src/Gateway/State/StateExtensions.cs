@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Caching.Distributed;
 using StackExchange.Redis;
 
@@ -69,7 +70,17 @@ internal static class StateExtensions
             sp.GetRequiredService<StoreOutage>()));
         if (string.IsNullOrWhiteSpace(keysDirectory))
         {
-            services.AddDataProtection().PersistKeysToStackExchangeRedis(redis, keys.For("gw:dataprotection-keys"));
+            // Same list and format as PersistKeysToStackExchangeRedis, healed after Redis loses it (see RedisKeyRepository).
+            services.AddSingleton(sp => new RedisKeyRepository(redis, keys.For("gw:dataprotection-keys"), sp.GetRequiredService<ILogger<RedisKeyRepository>>()));
+            services.AddOptions<KeyManagementOptions>().Configure<RedisKeyRepository>((o, repository) => o.XmlRepository = repository);
+            services.AddDataProtection();
+            var keyManager = services.Last(d => d.ServiceType == typeof(IKeyManager));
+            services.Remove(keyManager);
+            services.AddSingleton<IKeyManager>(sp => new WatchedKeyManager(
+                (IKeyManager)(keyManager.ImplementationInstance ?? keyManager.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, keyManager.ImplementationType!)),
+                sp.GetRequiredService<RedisKeyRepository>()));
+            services.AddSingleton<KeyRingHealer>();
+            services.AddHostedService(sp => sp.GetRequiredService<KeyRingHealer>());
         }
 
         return builder;
