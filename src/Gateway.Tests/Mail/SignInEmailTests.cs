@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 
 using Gateway.Tests.Branding;
 
@@ -152,6 +153,32 @@ public sealed partial class SignInEmailTests
         Assert.Contains($"<p>{mail.Code} 10 minutes Firefox on Linux 09:00 UTC on 1 April 2026 a***@example.com  #2456d6 https://help.example/?a=1&b=2</p>", WebUtility.HtmlDecode(html));
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("<Chips>", html);
+    }
+
+    [Fact]
+    public async Task NoValueCanInjectHtmlOrHeaders()
+    {
+        var folder = Templates(subject: "{{product}} for {{address}} from {{device}}", html: "<p>{{address}}|{{device}}|{{link}}</p>");
+        await using var app = await GatewayApp.StartAsync(s => s["Mail:TemplatesDirectory"] = folder);
+        var emails = app.Services.GetRequiredService<Gateway.Mail.MagicLinkEmail>();
+        var facts = new Gateway.Mail.SignInEmailFacts(
+            "\"><img src=x onerror=alert(1)>@evil.example\r\nBcc: x@evil.example", new Uri("http://gateway.test/_gateway/link?t=a\"b<c"), "123456",
+            TimeSpan.FromMinutes(10), app.Time.GetUtcNow(), "<script>alert(1)</script>\r\nX-Evil: 1");
+
+        var templated = emails.Create(facts);
+        await using var plainApp = await GatewayApp.StartAsync();
+        var standard = plainApp.Services.GetRequiredService<Gateway.Mail.MagicLinkEmail>().Create(facts);
+
+        foreach (var mail in new[] { templated, standard })
+        {
+            Assert.DoesNotContain("<img", mail.Html);
+            Assert.DoesNotContain("<script", mail.Html);
+            Assert.DoesNotContain("\"b<c", mail.Html);
+            Assert.DoesNotContain('\r', mail.Subject);
+            Assert.DoesNotContain('\n', mail.Subject);
+        }
+
+        Assert.Contains("&lt;script&gt;", templated.Html);
     }
 
     [Fact]
