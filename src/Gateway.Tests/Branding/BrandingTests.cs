@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Branding;
 
@@ -132,6 +133,21 @@ public sealed class BrandingTests
         Assert.Equal("public, max-age=31536000, immutable", logo.Headers.CacheControl!.ToString());
         Assert.Equal("nosniff", logo.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal(HttpStatusCode.NotFound, otherName.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheAccentColourIsAStylesheetCachedForEver()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["Branding:AccentColour"] = "#0B5D1E");
+        var url = app.Services.GetRequiredService<Gateway.Branding.Brand>().StylesheetUrl;
+
+        var css = await app.CreateClient().GetAsync(url, Cancel);
+
+        Assert.StartsWith("/_gateway/static/brand/brand-", url);
+        Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+        Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(":root { --gw-accent: #0b5d1e; }\n", await css.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("public, max-age=31536000, immutable", css.Headers.CacheControl!.ToString());
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Gateway.Mail;
 using Gateway.SignIn;
 using Microsoft.Extensions.Options;
@@ -44,6 +46,10 @@ internal sealed class Brand
         }
 
         FooterLinks = [.. settings.FooterLinks.Select(l => new BrandLink(l.Text!.Trim(), l.Url!))];
+
+        // The accent as a stylesheet of its own: the pages' policy allows no inline style.
+        Stylesheet = Encoding.UTF8.GetBytes($":root {{ --gw-accent: {AccentColour}; }}\n");
+        StylesheetUrl = paths.BrandAssets + "/brand-" + Convert.ToHexStringLower(SHA256.HashData(Stylesheet))[..16] + ".css";
     }
 
     /// <summary>"Sign in to {ProductName}".</summary>
@@ -68,6 +74,14 @@ internal sealed class Brand
     public string? SupportUrl { get; }
 
     public IReadOnlyList<BrandLink> FooterLinks { get; }
+
+    /// <summary>
+    /// A stylesheet setting the CSS custom property <c>--gw-accent</c> to <see cref="AccentColour"/>, for pages to link
+    /// before their own styles; served at this content-hashed path, cached for ever.
+    /// </summary>
+    public string StylesheetUrl { get; }
+
+    public byte[] Stylesheet { get; }
 
     /// <summary>"mailto:" plus the address, or the https URL; null when the value is neither.</summary>
     public static string? SupportHref(string value)

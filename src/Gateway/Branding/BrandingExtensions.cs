@@ -25,18 +25,28 @@ internal static class BrandingExtensions
         return services;
     }
 
-    /// <summary>Serves a logo file from the configuration at its content-hashed path; any other name is not found.</summary>
+    /// <summary>
+    /// Serves the logo file from the configuration and the accent stylesheet at their content-hashed paths; any
+    /// other name is not found.
+    /// </summary>
     public static RouteHandlerBuilder MapBranding(this IEndpointRouteBuilder app, GatewayPaths paths) =>
-        app.MapMethods(paths.BrandAssets + "/{name}", [HttpMethods.Get, HttpMethods.Head], ServeLogo).AllowAnonymous();
+        app.MapMethods(paths.BrandAssets + "/{name}", [HttpMethods.Get, HttpMethods.Head], ServeAsset).AllowAnonymous();
 
-    private static Results<FileContentHttpResult, NotFound> ServeLogo(string name, HttpContext context, Brand brand)
+    private static Results<FileContentHttpResult, NotFound> ServeAsset(string name, HttpContext context, Brand brand)
     {
+        var headers = context.Response.Headers;
+        if (brand.StylesheetUrl.EndsWith("/" + name, StringComparison.Ordinal))
+        {
+            headers.CacheControl = ImmutableCaching;
+            headers.XContentTypeOptions = "nosniff";
+            return TypedResults.Bytes(brand.Stylesheet, "text/css; charset=utf-8");
+        }
+
         if (brand.LogoFile is not { } logo || name != logo.FileName)
         {
             return TypedResults.NotFound();
         }
 
-        var headers = context.Response.Headers;
         headers.CacheControl = ImmutableCaching;
         headers.XContentTypeOptions = "nosniff";
         if (logo.IsSvg)
