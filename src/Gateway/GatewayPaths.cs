@@ -30,6 +30,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string Error => Prefix + "/error";
 
+    /// <summary>Branding files (the logo) at content-hashed names (Branding/).</summary>
+    public string BrandAssets => Prefix + "/static/brand";
+
     /// <summary>Where Traefik's ForwardAuth and Caddy's forward_auth ask whether a request may pass (ForwardAuth/).</summary>
     public string ForwardAuth => Prefix + "/auth";
 

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Assertions;
 using Gateway.Audit;
+using Gateway.Branding;
 using Gateway.Embedded;
 using Gateway.Errors;
 using Gateway.ForwardAuth;
@@ -47,6 +48,7 @@ builder.Services.AddSessions();
 builder.Services.AddHosts();
 builder.AddState();
 builder.Services.AddMagicLinks();
+builder.Services.AddBranding();
 builder.AddMail();
 builder.Services.AddSignIn();
 builder.Services.AddGatewayRateLimiting();
@@ -85,6 +87,7 @@ else
     app.MapEmbeddedAdmin(paths);
 }
 
+app.MapBranding(paths);
 app.MapHandoff(paths);
 app.MapAssertionKeys(paths);
 app.MapGatewayHealth(paths);

@@ -47,7 +47,13 @@ internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOpti
         }
 
         var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        // An answer of the gateway's that set a stricter policy of its own keeps it (the brand logo's SVG: a
+        // sandbox); an error page always gets the pages' policy.
+        if (headers.ContentSecurityPolicy.Count == 0 || GatewayError.IsReExecuted(context))
+        {
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        }
+
         headers.XContentTypeOptions = "nosniff";
 
         // Link pages carry their token in the URL: nothing leaves with a click.

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Gateway.Mail;
 
 internal static class MailExtensions
@@ -15,6 +17,11 @@ internal static class MailExtensions
             .Validate(o => development || !string.IsNullOrWhiteSpace(o.Smtp.Host),
                 "Mail:Smtp:Host is required outside Development: sign-in emails need an SMTP relay (the dev mailbox exists only in Development).")
             .Validate(o => o.ClaimLease > o.MaxRetryDelay, "Mail:ClaimLease must be longer than Mail:MaxRetryDelay, or a message being retried could be taken over and sent twice.");
+
+        builder.Services.AddSingleton<IValidateOptions<MailOptions>, MailTemplatesValidator>();
+        builder.Services.AddSingleton(sp => SignInTemplates.Load(
+            sp.GetRequiredService<IOptions<MailOptions>>().Value.TemplatesDirectory, builder.Environment.ContentRootPath, []));
+        builder.Services.AddSingleton<MagicLinkEmail>();
 
         if (development && string.IsNullOrWhiteSpace(builder.Configuration[$"{MailOptions.SectionName}:Smtp:Host"]))
         {

@@ -11,6 +11,12 @@ internal sealed class MailOptions
     [Required(ErrorMessage = "Mail:From is required, e.g. 'Sign-in <sign-in@example.com>'.")]
     public string From { get; set; } = "Sign-in <sign-in@localhost>";
 
+    /// <summary>
+    /// A folder (relative to the content root) with any of sign-in.subject.txt, sign-in.html and sign-in.txt,
+    /// replacing the default sign-in email's parts (<see cref="SignInTemplates"/>). Read once at start.
+    /// </summary>
+    public string? TemplatesDirectory { get; set; }
+
     /// <summary>SMTP relay. Without a host, mail cannot be sent outside Development.</summary>
     public SmtpSettings Smtp { get; set; } = new();
 

@@ -14,7 +14,7 @@ internal sealed partial class CodeMailer(
     MagicLinkStore links,
     MailOutbox outbox,
     TimeProvider time,
-    IOptions<SignInOptions> options,
+    MagicLinkEmail email,
     IOptions<GatewayOptions> gateway,
     GatewayPaths paths,
     ILogger<CodeMailer> logger) : ICodeArrivals
@@ -37,8 +37,9 @@ internal sealed partial class CodeMailer(
 
         var origin = gateway.Value.PublicOrigin!;
         var link = new Uri(origin, paths.Link + "?t=" + token);
-        var minutes = (int)Math.Ceiling((ticket.ExpiresAt - time.GetUtcNow()).TotalMinutes);
-        await outbox.EnqueueAsync(MagicLinkEmail.Create(recipient, link, code, minutes, options.Value.SiteName), cancellationToken);
+        var expiresIn = ticket.ExpiresAt - time.GetUtcNow();
+        var minutes = (int)Math.Ceiling(expiresIn.TotalMinutes);
+        await outbox.EnqueueAsync(email.Create(new SignInEmailFacts(recipient, link, code, expiresIn, pending.RequestedAt ?? now, pending.Device)), cancellationToken);
         Log.LinkQueued(logger, EmailAddress.Mask(recipient), minutes);
     }
 

@@ -7,6 +7,8 @@ namespace Gateway.SignIn;
 /// browser knows (in its binding cookie), with the return URL, so neither travels in the email. <see cref="Code"/> is
 /// the emailed code once it arrived, until then (and for ever, for an address that gets no email) a random decoy, so
 /// a typed code is checked by the same local comparison whether the address has an account or not.
+/// <see cref="Device"/> ("Firefox on Linux", never the raw User-Agent) and <see cref="RequestedAt"/> are for the
+/// email's "requested at ... from ..." line, however late the code arrives (Kratos' courier).
 /// </summary>
 // Short JSON names: a busy store holds many of these, and names are most of their size.
 internal sealed record PendingSignIn(
@@ -19,7 +21,9 @@ internal sealed record PendingSignIn(
     [property: JsonPropertyName("fx")] DateTimeOffset? FlowExpiresAt = null,
     [property: JsonPropertyName("t")] string? TicketHash = null,
     [property: JsonPropertyName("n")] int CodeSubmissions = 0,
-    [property: JsonPropertyName("c")] string? Code = null);
+    [property: JsonPropertyName("c")] string? Code = null,
+    [property: JsonPropertyName("d")] string? Device = null,
+    [property: JsonPropertyName("at")] DateTimeOffset? RequestedAt = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PendingSignIn))]

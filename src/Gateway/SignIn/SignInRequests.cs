@@ -40,7 +40,8 @@ internal sealed partial class SignInRequests(
         var id = BrowserBinding.NewId();
         var secret = BrowserBinding.NewSecret();
         var expiresAt = time.GetUtcNow() + links.Lifetime;
-        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput, hosts), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode());
+        var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput, hosts), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode(),
+            Device: DeviceName.Describe(context.Request.Headers.UserAgent.ToString()), RequestedAt: time.GetUtcNow());
         await pendings.SaveAsync(pending, context.RequestAborted);
         binding.Append(context.Response, id, secret, expiresAt);
         queue.Enqueue(pending);
