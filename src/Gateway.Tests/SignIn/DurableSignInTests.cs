@@ -179,6 +179,26 @@ public sealed class DurableSignInTests
         }
     }
 
+    [Fact]
+    public async Task OnceAStartSucceedsAgainTheSignInsWaitingForKratosGoAtOnceNotAtTheirNextRetry()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        app.Kratos.AddIdentity("alice@example.com");
+        app.Kratos.AddIdentity("bob@example.com");
+        app.Kratos.AddIdentity("carol@example.com");
+        app.Kratos.FailWith = HttpStatusCode.ServiceUnavailable;
+        await new TestBrowser(app).RequestLinkAsync("alice@example.com");
+        await new TestBrowser(app).RequestLinkAsync("bob@example.com");
+        await app.WhenBackgroundIdleAsync(); // both failed; their retries wait on a clock that does not move
+
+        app.Kratos.FailWith = null;
+        await new TestBrowser(app).RequestLinkAsync("carol@example.com"); // the first start since Kratos came back
+
+        await app.MailToAsync("carol@example.com");
+        await app.MailToAsync("alice@example.com");
+        await app.MailToAsync("bob@example.com");
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 400 && !condition(); i++)

@@ -67,9 +67,16 @@ internal sealed partial class SignInQueue(
 
     private void StartSucceeded()
     {
-        if (Interlocked.Exchange(ref failuresInARow, 0) >= OpenAfter)
+        var failures = Interlocked.Exchange(ref failuresInARow, 0);
+        if (failures >= OpenAfter)
         {
             Log.CircuitClosed(logger);
+        }
+
+        if (failures > 0)
+        {
+            // The provider is back: sign-ins waiting here go now, not at their next retry (up to 30 s away).
+            RetryNow();
         }
     }
 

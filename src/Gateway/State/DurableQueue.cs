@@ -25,6 +25,9 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
     // Deliveries in flight, which a stop waits for: each hands its item back or makes a last attempt.
     private readonly BackgroundWork deliveries = new();
 
+    // Cancelled (and replaced) to cut every wait for a retry short: the reason for waiting has gone.
+    private CancellationTokenSource nudge = new();
+
     // Cancelled when the host's shutdown timeout runs out: attempts in progress finish, but not past it.
     private readonly CancellationTokenSource hardStop = new();
 
@@ -67,6 +70,9 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
     protected abstract void StoreUnavailable(string reason);
 
     protected abstract void Crashed(Exception exception);
+
+    /// <summary>Every item waiting here for its next try is tried now (say, what they waited for is back).</summary>
+    protected void RetryNow() => Interlocked.Exchange(ref nudge, new CancellationTokenSource()).Cancel();
 
     /// <summary>An item that cannot be read (say, its key is gone): true to drop it, false to leave it queued.</summary>
     protected virtual bool Unreadable(Exception exception)
@@ -170,14 +176,23 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
 
                 // On the clock before the try stops counting as work: a test that sees the queue idle and then
                 // advances the clock always fires it.
-                var wait = Task.Delay(delay, time, stoppingToken);
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, Volatile.Read(ref nudge).Token);
+                var wait = Task.Delay(delay, time, waiting.Token);
                 if (!WaitsAreWork)
                 {
                     work.End();
                     counted = false;
                 }
 
-                await wait;
+                try
+                {
+                    await wait;
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Nudged: try now.
+                }
+
                 if (!WaitsAreWork)
                 {
                     work.Begin();
@@ -262,6 +277,7 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
     {
         wakeUp.Dispose();
         hardStop.Dispose();
+        nudge.Dispose();
         base.Dispose();
     }
 }
