@@ -199,6 +199,27 @@ public sealed class DurableSignInTests
         await app.MailToAsync("bob@example.com");
     }
 
+    [Fact]
+    public async Task AQueuedSignInThatNoKeyCanReadIsDroppedWithOneLogLine()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        using (var writer = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint))
+        {
+            // Written under a key ring that is gone (say, Redis restarted without persistence and the ring was remade).
+            await writer.GetDatabase().StreamAddAsync(prefix + SignInQueue.Queue, "v", System.Text.Encoding.UTF8.GetBytes("CfDJ8-not-readable-by-this-ring"));
+        }
+
+        await using var app = await InstanceAsync(redis, prefix);
+        var logs = app.Services.GetFakeLogCollector();
+        await WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 4012));
+        await app.WhenBackgroundIdleAsync();
+
+        Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 4012);
+        var db = app.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        Assert.Empty(await db.StreamRangeAsync(prefix + SignInQueue.Queue)); // not retried for ever by every instance
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 400 && !condition(); i++)
