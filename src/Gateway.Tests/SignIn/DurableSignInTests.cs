@@ -88,7 +88,9 @@ public sealed class DurableSignInTests
         }
 
         var (a, onA) = await AcceptedWhileKratosIsDownAsync(redis, prefix, ShortLease);
+        var logsOfA = a.Services.GetFakeLogCollector();
         await KillAsync(a);
+        Assert.DoesNotContain(logsOfA.GetSnapshot(), r => r.Id.Id == 4009); // not "lost": it stays in Redis
         await using var b = await InstanceAsync(redis, prefix, ShortLease, aliceExists: true); // Kratos is back
 
         var mail = await b.MailToAsync("alice@example.com");

@@ -80,6 +80,17 @@ internal sealed partial class SignInQueue(
         }
     }
 
+    // Resolved when the worker starts, not in the constructor (the sign-in method's graph reaches back to this queue).
+    private SignInStarter Starter => starter ?? throw new InvalidOperationException("The sign-in queue has not started.");
+
+    private SignInStarter? starter;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        starter = services.GetRequiredService<SignInStarter>();
+        return base.ExecuteAsync(stoppingToken);
+    }
+
     protected override byte[] Write(PendingSignIn item) =>
         protector.Protect(JsonSerializer.SerializeToUtf8Bytes(item, SignInJsonContext.Default.PendingSignIn));
 
@@ -103,7 +114,7 @@ internal sealed partial class SignInQueue(
         await slots.WaitAsync(stoppingToken);
         try
         {
-            await services.GetRequiredService<SignInStarter>().BeginAsync(pending, HardStop);
+            await Starter.BeginAsync(pending, HardStop);
             StartSucceeded();
             if (attempt > 1)
             {
@@ -143,7 +154,7 @@ internal sealed partial class SignInQueue(
 
     protected override async Task LastTryAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
-        await services.GetRequiredService<SignInStarter>().BeginAsync(pending, cancellationToken);
+        await Starter.BeginAsync(pending, cancellationToken);
         Log.StartedOnShutdown(logger);
     }
 

@@ -248,12 +248,18 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
                 // Another instance claims it on its next look, instead of after the lease.
                 await store.ReleaseAsync(queue, consumer, item.Id, hardStop.Token);
                 HandedBack(value);
-                return;
             }
-
-            // Alone, nobody else will do it: one last attempt within the shutdown timeout.
-            await LastTryAsync(value, hardStop.Token);
-            await store.CompleteAsync(queue, item.Id, CancellationToken.None);
+            else
+            {
+                // Alone, nobody else will do it: one last attempt within the shutdown timeout.
+                await LastTryAsync(value, hardStop.Token);
+                await store.CompleteAsync(queue, item.Id, CancellationToken.None);
+            }
+        }
+        catch (StateUnavailableException e) when (store.IsShared)
+        {
+            // Not lost: it stays in the shared store, and another instance claims it once its lease has run out.
+            StoreUnavailable(e.Message);
         }
         catch (Exception e)
         {
