@@ -46,4 +46,16 @@ internal sealed class SignInOptions
     /// </summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "365.00:00:00")]
     public TimeSpan FailedCodeLockout { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// How long an instance may hold an accepted sign-in it is retrying (Kratos down) without renewing before another
+    /// instance takes it over: with Redis, how long such a sign-in waits after its instance died. Longer than the
+    /// 30-second retry interval, or a sign-in being retried could be taken over between tries.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often an instance looks for sign-ins other instances accepted, handed back or abandoned.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

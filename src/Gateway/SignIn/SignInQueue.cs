@@ -1,14 +1,29 @@
-using System.Threading.Channels;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Gateway.Sessions;
+using Gateway.State;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.SignIn;
 
 /// <summary>
 /// Starts accepted sign-ins off the request path, so the answer to "email me a link" takes the same time whether
-/// or not the account exists, and whether or not the identity provider is slow.
+/// or not the account exists, and whether or not the identity provider is slow. An accepted sign-in is written to
+/// the store's durable queue (encrypted) before the user is told to check their email, so it survives this instance:
+/// while the provider is down it is retried here or, with Redis, by any instance, until its link would be of too
+/// little use (see <see cref="DurableQueue{T}"/>).
 /// </summary>
-internal sealed partial class SignInQueue(IServiceProvider services, TimeProvider time, ILogger<SignInQueue> logger) : BackgroundService
+internal sealed partial class SignInQueue(
+    IServiceProvider services,
+    IStateStore store,
+    IDataProtectionProvider dataProtection,
+    IOptions<SignInOptions> options,
+    TimeProvider time,
+    ILogger<SignInQueue> logger) : DurableQueue<PendingSignIn>(store, Queue, time)
 {
+    public const string Queue = "gw:signin-starts";
+
     // Retries of a start the provider could not take: soon at first, then every half minute, while its link could
     // still be of use. Waiting between tries is not work in progress (WhenIdleAsync does not wait for the provider).
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(2);
@@ -22,15 +37,27 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
     private int failuresInARow;
     private long openUntil;
 
+    // Starts in flight at once: a burst of requests, or a queue of retries, must not flood the provider.
+    private readonly SemaphoreSlim slots = new(8);
+
+    // The queue holds addresses and return URLs: only this gateway's key ring can read them.
+    private readonly IDataProtector protector = dataProtection.CreateProtector("Gateway.SignIn.SignInQueue.v1");
+
     /// <summary>False while the provider is known to be down: promising an email now would be a promise not kept.</summary>
     public bool Accepting =>
-        Volatile.Read(ref failuresInARow) < OpenAfter || time.GetUtcNow().UtcTicks >= Volatile.Read(ref openUntil);
+        Volatile.Read(ref failuresInARow) < OpenAfter || Time.GetUtcNow().UtcTicks >= Volatile.Read(ref openUntil);
+
+    protected override TimeSpan Lease => options.Value.ClaimLease;
+
+    protected override TimeSpan PollInterval => options.Value.PollInterval;
+
+    protected override bool WaitsAreWork => false;
 
     private void StartFailed()
     {
         if (Interlocked.Increment(ref failuresInARow) >= OpenAfter)
         {
-            var wasClosed = time.GetUtcNow().UtcTicks >= Interlocked.Exchange(ref openUntil, (time.GetUtcNow() + OpenFor).UtcTicks);
+            var wasClosed = Time.GetUtcNow().UtcTicks >= Interlocked.Exchange(ref openUntil, (Time.GetUtcNow() + OpenFor).UtcTicks);
             if (wasClosed)
             {
                 Log.CircuitOpened(logger, OpenFor);
@@ -40,123 +67,123 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
 
     private void StartSucceeded()
     {
-        if (Interlocked.Exchange(ref failuresInARow, 0) >= OpenAfter)
+        var failures = Interlocked.Exchange(ref failuresInARow, 0);
+        if (failures >= OpenAfter)
         {
             Log.CircuitClosed(logger);
         }
-    }
 
-    private const int Parallelism = 8;
-    private readonly Channel<PendingSignIn> queue = Channel.CreateUnbounded<PendingSignIn>();
-
-    private readonly BackgroundWork work = new();
-
-    public void Enqueue(PendingSignIn pending)
-    {
-        work.Begin();
-        if (!queue.Writer.TryWrite(pending))
+        if (failures > 0)
         {
-            work.End();
+            // The provider is back: sign-ins waiting here go now, not at their next retry (up to 30 s away).
+            RetryNow();
         }
     }
 
-    /// <summary>Completes once every sign-in enqueued so far has been started (or has failed).</summary>
-    internal Task WhenIdleAsync() => work.WhenIdleAsync();
+    // Resolved when the worker starts, not in the constructor (the sign-in method's graph reaches back to this queue).
+    private SignInStarter Starter => starter ?? throw new InvalidOperationException("The sign-in queue has not started.");
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private SignInStarter? starter;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var slots = new SemaphoreSlim(Parallelism);
-        var service = services.GetRequiredService<SignInStarter>();
-        await foreach (var pending in queue.Reader.ReadAllAsync(stoppingToken))
-        {
-            await slots.WaitAsync(stoppingToken);
-            _ = Task.Run(async () =>
-            {
-                Task? retry = null;
-                try
-                {
-                    await service.BeginAsync(pending, stoppingToken);
-                    StartSucceeded();
-                }
-                catch (SessionAuthorityUnavailableException e)
-                {
-                    StartFailed();
-                    Log.BeginFailed(logger, e.Message);
-                    retry = NextTry(pending, FirstRetry, stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Log.BeginCrashed(logger, e);
-                }
-                finally
-                {
-                    slots.Release();
-                    work.End();
-                }
-
-                if (retry is not null)
-                {
-                    await RetryAsync(service, pending, retry, stoppingToken);
-                }
-            }, stoppingToken);
-        }
+        starter = services.GetRequiredService<SignInStarter>();
+        return base.ExecuteAsync(stoppingToken);
     }
+
+    protected override byte[] Write(PendingSignIn item) =>
+        protector.Protect(JsonSerializer.SerializeToUtf8Bytes(item, SignInJsonContext.Default.PendingSignIn));
+
+    protected override PendingSignIn Read(byte[] value) =>
+        JsonSerializer.Deserialize(protector.Unprotect(value), SignInJsonContext.Default.PendingSignIn)!;
 
     /// <summary>
     /// The user was told to check their email: keep trying to start the sign-in while the provider is away, until
     /// too little of the link's lifetime would be left to use it.
     /// </summary>
-    private async Task RetryAsync(SignInStarter service, PendingSignIn pending, Task? wait, CancellationToken stoppingToken)
+    protected override async Task<TimeSpan?> TryAsync(PendingSignIn pending, int attempt, CancellationToken stoppingToken)
     {
-        var delay = FirstRetry;
+        var deadline = pending.ExpiresAt - UsefulFor;
+        if (Time.GetUtcNow() >= deadline)
+        {
+            // Claimed too late to be of use (it waited out a dead instance's lease, or a long Redis outage).
+            Log.BeginGaveUp(logger);
+            return null;
+        }
+
+        await slots.WaitAsync(stoppingToken);
         try
         {
-            while (wait is not null)
+            await Starter.BeginAsync(pending, HardStop);
+            StartSucceeded();
+            if (attempt > 1)
             {
-                await wait;
-                work.Begin();
-                try
-                {
-                    await service.BeginAsync(pending, stoppingToken);
-                    StartSucceeded();
-                    Log.BeginRecovered(logger);
-                    return;
-                }
-                catch (SessionAuthorityUnavailableException)
-                {
-                    StartFailed();
-                    delay = delay * 2 < MaxRetry ? delay * 2 : MaxRetry;
-                    wait = NextTry(pending, delay, stoppingToken);
-                }
-                finally
-                {
-                    work.End();
-                }
+                Log.BeginRecovered(logger);
             }
+
+            return null;
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (SessionAuthorityUnavailableException e)
         {
-            // Shutting down: this instance's memory was the only place the request waited.
+            StartFailed();
+            if (attempt == 1)
+            {
+                Log.BeginFailed(logger, e.Message);
+            }
+
+            var delay = FirstRetry * Math.Pow(2, attempt - 1);
+            delay = delay < MaxRetry ? delay : MaxRetry;
+            if (Time.GetUtcNow() + delay < deadline)
+            {
+                return delay;
+            }
+
+            Log.BeginGaveUp(logger);
+            return null;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.BeginCrashed(logger, e);
+            return null;
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 
-    /// <summary>
-    /// The wait before the next try, or null (logged) when its link would be of too little use by then. Made while
-    /// the failed try still counts as work, so once the queue is idle the wait is already on the clock.
-    /// </summary>
-    private Task? NextTry(PendingSignIn pending, TimeSpan delay, CancellationToken stoppingToken)
+    protected override async Task LastTryAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
-        if (time.GetUtcNow() + delay < pending.ExpiresAt - UsefulFor)
+        await Starter.BeginAsync(pending, cancellationToken);
+        Log.StartedOnShutdown(logger);
+    }
+
+    protected override void HandedBack(PendingSignIn item) => Log.HandedBack(logger);
+
+    protected override void Lost(PendingSignIn item, Exception exception) => Log.LostOnShutdown(logger, exception.GetType().Name, exception.Message);
+
+    protected override void ClaimFailed(Exception exception) => Log.ClaimFailed(logger, exception.GetType().Name, exception.Message);
+
+    protected override void StoreUnavailable(string reason) => Log.StoreUnavailable(logger, reason);
+
+    protected override void Crashed(Exception exception) => Log.BeginCrashed(logger, exception);
+
+    protected override bool Unreadable(Exception exception)
+    {
+        if (exception is not (CryptographicException or JsonException))
         {
-            return Task.Delay(delay, time, stoppingToken);
+            return base.Unreadable(exception);
         }
 
-        Log.BeginGaveUp(logger);
-        return null;
+        // Nobody can ever read it (the key ring lost its key): keeping it would only fail again on every instance.
+        Log.Unreadable(logger, exception.GetType().Name);
+        return true;
+    }
+
+    public override void Dispose()
+    {
+        slots.Dispose();
+        base.Dispose();
     }
 
     private static partial class Log
@@ -173,10 +200,28 @@ internal sealed partial class SignInQueue(IServiceProvider services, TimeProvide
         [LoggerMessage(4003, LogLevel.Information, "Started a sign-in that had waited for the identity provider to come back.")]
         public static partial void BeginRecovered(ILogger logger);
 
-        [LoggerMessage(4004, LogLevel.Error, "Gave up starting a sign-in: the identity provider stayed unreachable for the link's lifetime, so the user got no email and must ask again.")]
+        [LoggerMessage(4004, LogLevel.Error, "Gave up starting a sign-in: it could not be started while its link could still be used (the identity provider stayed unreachable), so the user got no email and must ask again.")]
         public static partial void BeginGaveUp(ILogger logger);
 
         [LoggerMessage(4002, LogLevel.Error, "Starting a sign-in failed.")]
         public static partial void BeginCrashed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4007, LogLevel.Information, "Shutting down: handed an accepted sign-in back to the shared queue for another instance.")]
+        public static partial void HandedBack(ILogger logger);
+
+        [LoggerMessage(4008, LogLevel.Information, "Shutting down: started an accepted sign-in on a last attempt.")]
+        public static partial void StartedOnShutdown(ILogger logger);
+
+        [LoggerMessage(4009, LogLevel.Error, "Shutting down: an accepted sign-in could not be started or handed to another instance and is lost; the user must ask again. {Error}: {Reason}")]
+        public static partial void LostOnShutdown(ILogger logger, string error, string reason);
+
+        [LoggerMessage(4010, LogLevel.Warning, "The sign-in queue could not look for work ({Error}: {Reason}); it tries again shortly.")]
+        public static partial void ClaimFailed(ILogger logger, string error, string reason);
+
+        [LoggerMessage(4011, LogLevel.Warning, "The sign-in queue lost its store while starting a sign-in ({Reason}); the sign-in stays queued.")]
+        public static partial void StoreUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(4012, LogLevel.Error, "A queued sign-in could not be read ({Error}: its Data Protection key is gone) and was dropped; the user must ask again.")]
+        public static partial void Unreadable(ILogger logger, string error);
     }
 }

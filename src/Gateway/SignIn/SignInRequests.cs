@@ -43,8 +43,10 @@ internal sealed partial class SignInRequests(
         var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput, hosts), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode(),
             Device: DeviceName.Describe(context.Request.Headers.UserAgent.ToString()), RequestedAt: time.GetUtcNow());
         await pendings.SaveAsync(pending, context.RequestAborted);
+
+        // Durable before the promise: once the user reads "check your email", the start survives this instance.
+        await queue.EnqueueAsync(pending, context.RequestAborted);
         binding.Append(context.Response, id, secret, expiresAt);
-        queue.Enqueue(pending);
         Log.Requested(logger, EmailAddress.Mask(email));
         Audit.AuditLog.Of(context).SignInRequested(context, email);
         return SignInAnswer.Accepted;
