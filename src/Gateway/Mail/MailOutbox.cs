@@ -40,6 +40,25 @@ internal sealed partial class MailOutbox(
     /// <summary>Messages this instance holds: claimed and not yet sent or given up.</summary>
     public int Pending => Volatile.Read(ref held);
 
+    // When each held message was claimed, for the oldest-held gauge (Telemetry/).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> heldSince = new();
+
+    /// <summary>How long this instance has held its oldest unsent message (zero when it holds none).</summary>
+    public TimeSpan OldestHeld
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            var oldest = now;
+            foreach (var since in heldSince.Values)
+            {
+                oldest = since < oldest ? since : oldest;
+            }
+
+            return now - oldest;
+        }
+    }
+
     /// <summary>Completes once mail enqueued here so far has been sent or given up (or claimed by another instance).</summary>
     internal Task WhenIdleAsync() => work.WhenIdleAsync();
 
@@ -91,6 +110,7 @@ internal sealed partial class MailOutbox(
             }
 
             Interlocked.Increment(ref held);
+            heldSince[item.Id] = time.GetUtcNow();
             work.Begin();
             deliveries.Begin();
             _ = DeliverAsync(item, stoppingToken);
@@ -165,6 +185,7 @@ internal sealed partial class MailOutbox(
         }
         finally
         {
+            heldSince.TryRemove(item.Id, out _);
             Interlocked.Decrement(ref held);
             work.End();
             deliveries.End();

@@ -28,6 +28,7 @@ internal sealed partial class SessionValidator(
     IOptions<SessionOptions> options,
     IServiceProvider services,
     State.IStateStore store,
+    Telemetry.GatewayMetrics metrics,
     ILogger<SessionValidator> logger)
 {
     /// <summary>How far instances' clocks may disagree: answers this close to a revoke are asked again to be safe.</summary>
@@ -46,6 +47,7 @@ internal sealed partial class SessionValidator(
     {
         var key = credential.CacheKey;
         CachedSession entry;
+        using var activity = Telemetry.GatewayActivities.Source.StartActivity("gateway.session.check");
         try
         {
             entry = await GetAsync(key, credential, cancellationToken);
@@ -68,10 +70,22 @@ internal sealed partial class SessionValidator(
         }
         catch (Exception e) when (e is SessionAuthorityUnavailableException or State.StateUnavailableException)
         {
+            metrics.SessionLookup(hit: false);
+            activity?.SetTag("gateway.session.status", "unavailable");
             return new SessionCheck(SessionStatus.Unavailable, null);
         }
 
-        return entry.IsValid(time.GetUtcNow())
+        // A miss whenever the authority was asked for this answer, wherever in the checks above.
+        var hit = !entry.TakeFromAuthority();
+        metrics.SessionLookup(hit);
+        var valid = entry.IsValid(time.GetUtcNow());
+        if (activity is not null)
+        {
+            activity.SetTag("gateway.session.cache", hit ? "hit" : "miss");
+            activity.SetTag("gateway.session.status", valid ? "valid" : "invalid");
+        }
+
+        return valid
             ? new SessionCheck(SessionStatus.Valid, entry)
             : new SessionCheck(SessionStatus.Invalid, null);
     }
@@ -164,13 +178,16 @@ internal sealed partial class SessionValidator(
         if (answer.Session is not { } session || session.ExpiresAt <= now)
         {
             Log.NoSession(logger, credential.Kind);
-            return new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
+            var none = new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
+            none.MarkFromAuthority();
+            return none;
         }
 
         var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), session.ExpiresAt - now);
         var entry = new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor, now,
             session.AuthenticatedAt, session.IssuedAt, session.Methods, session.Groups);
         entry.Confirm(seen, ConfirmedUntil(now)); // the authority's own answer needs no confirming
+        entry.MarkFromAuthority();
         return entry;
     }
 
