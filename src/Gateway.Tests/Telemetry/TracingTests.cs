@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 
 namespace Gateway.Tests.Telemetry;
 
@@ -21,14 +24,22 @@ public sealed class TracingTests
     public async Task TracesAndMetricsReachTheCollectorOverHttpProtobuf()
     {
         await using var collector = await FakeCollector.StartAsync();
-        var app = await GatewayApp.StartAsync(s => s["Telemetry:Otlp:Endpoint"] = collector.Url);
+        await using var app = await GatewayApp.StartAsync(
+            s => s["Telemetry:Otlp:Endpoint"] = collector.Url,
+            services: s => s.Configure<OpenTelemetry.Metrics.MetricReaderOptions>(o => o.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 200));
         var alice = app.Kratos.AddSession("alice@example.com");
         Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/api/orders").With("X-Session-Token", alice.Token), Cancel)).StatusCode);
 
-        await app.DisposeAsync(); // a stop flushes what is batched
+        // Metrics leave every export interval, spans in batches (OTEL_BSP_SCHEDULE_DELAY, 5 s by default).
+        static bool Arrived(FakeCollector collector, string path) =>
+            collector.Received.Any(r => r.Path == path && r.ContentType == "application/x-protobuf" && r.Length > 0);
+        for (var i = 0; i < 300 && !(Arrived(collector, "/v1/traces") && Arrived(collector, "/v1/metrics")); i++)
+        {
+            await Task.Delay(50, Cancel);
+        }
 
-        Assert.Contains(collector.Received, r => r.Path == "/v1/traces" && r.ContentType == "application/x-protobuf" && r.Length > 0);
-        Assert.Contains(collector.Received, r => r.Path == "/v1/metrics" && r.ContentType == "application/x-protobuf" && r.Length > 0);
+        Assert.True(Arrived(collector, "/v1/traces"), "spans exported to /v1/traces");
+        Assert.True(Arrived(collector, "/v1/metrics"), "metrics exported to /v1/metrics");
     }
 
     [Fact]
@@ -51,6 +62,56 @@ public sealed class TracingTests
         var traceparent = app.Upstream.Last.Values("traceparent");
         Assert.True(traceparent.Count == 1, string.Join(" | ", app.Upstream.Last.Headers));
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(traceparent[0], "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"), traceparent[0]);
+    }
+
+    [Fact]
+    public async Task OneTraceFollowsARequestThroughTheSessionCheckKratosRedisAndTheUpstream()
+    {
+        await using var collector = await FakeCollector.StartAsync();
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var spans = new List<Activity>();
+        await using var app = await GatewayApp.StartAsync(
+            s =>
+            {
+                s["Telemetry:Otlp:Endpoint"] = collector.Url;
+                s["Redis:Configuration"] = redis.Endpoint;
+                s["Redis:KeyPrefix"] = RedisServer.NewPrefix();
+            },
+            services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        var alice = app.Kratos.AddSession("alice@example.com");
+
+        var response = await app.Browser().SendAsync(Http.Api("/api/orders").With("X-Session-Token", alice.Token), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Redis commands become spans when the instrumentation drains its profiler (every few seconds).
+        Activity[] Spans()
+        {
+            lock (spans)
+            {
+                return [.. spans];
+            }
+        }
+
+        for (var i = 0; i < 400 && !Spans().Any(a => a.Source.Name.Contains("Redis", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(50, Cancel);
+        }
+
+        var all = Spans();
+        var server = Assert.Single(all, a => a.Kind == ActivityKind.Server && a.ParentSpanId == default && Equals(a.GetTagItem("url.path"), "/api/orders"));
+        var trace = all.Where(a => a.TraceId == server.TraceId).ToList();
+        var check = Assert.Single(trace, a => a.Source.Name == "Gateway" && a.OperationName == "gateway.session.check");
+        Assert.Equal(server.SpanId, check.ParentSpanId);
+        Assert.Equal("miss", check.GetTagItem("gateway.session.cache"));
+        var authority = Assert.Single(trace, a => a.OperationName == "gateway.session.authority");
+        Assert.Equal(check.SpanId, authority.ParentSpanId);
+        var kratos = Assert.Single(trace, a => a.Kind == ActivityKind.Client && Equals(a.GetTagItem("server.port"), new Uri(app.Kratos.Url).Port));
+        Assert.Equal(authority.SpanId, kratos.ParentSpanId);
+        var upstream = Assert.Single(trace, a => a.Kind == ActivityKind.Client && Equals(a.GetTagItem("server.port"), new Uri(app.Upstream.Url).Port));
+        Assert.Equal(server.SpanId, upstream.ParentSpanId);
+        Assert.StartsWith($"00-{server.TraceId}-{upstream.SpanId}-", app.Upstream.Last.Single("traceparent"));
+        Assert.Contains(all, a => a.Source.Name == "OpenTelemetry.Instrumentation.StackExchangeRedis" && Equals(a.GetTagItem("db.system"), "redis"));
+        Assert.DoesNotContain(all.SelectMany(a => a.TagObjects), t => t.Value?.ToString()?.Contains(alice.Token, StringComparison.Ordinal) == true);
     }
 
     private sealed record Export(string Path, string? ContentType, long Length);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 
@@ -131,8 +132,8 @@ internal sealed partial class SessionValidator(
         entryOptions ??= EntryOptions();
         return cache.GetOrCreateAsync(
             key,
-            (self: this, credential),
-            static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct),
+            (self: this, credential, trace: Activity.Current?.Context ?? default),
+            static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct, state.trace),
             entryOptions,
             cancellationToken: cancellationToken);
     }
@@ -169,8 +170,11 @@ internal sealed partial class SessionValidator(
 
     private static string RevokedKey(string identityId) => "gw:session:revoked:" + identityId;
 
-    private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken)
+    private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken, ActivityContext trace = default)
     {
+        // HybridCache runs this without the request's execution context: the authority's span joins the request's
+        // trace explicitly, so the call to Kratos shows under the session check that waited for it.
+        using var activity = trace == default ? null : Telemetry.GatewayActivities.Source.StartActivity("gateway.session.authority", ActivityKind.Internal, trace);
         // Read before asking: a revoke that lands while the authority answers makes the answer be confirmed again.
         var seen = Volatile.Read(ref revocations);
         var answer = await authority.LookupAsync(credential, cancellationToken);
