@@ -42,7 +42,10 @@ internal static class TelemetryExtensions
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "gateway"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(GatewayMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                // The gateway's own meter and ASP.NET Core's request duration; Kratos' latency is the gateway's own
+                // histogram. Kestrel's, routing's and HttpClient's meters are left out: together they cost about
+                // 375 B per proxied request (bench/), against about 50 B for these.
+                metrics.AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting");
                 if (prometheus)
                 {
                     metrics.AddPrometheusExporter();
