@@ -114,6 +114,43 @@ public sealed class TracingTests
         Assert.DoesNotContain(all.SelectMany(a => a.TagObjects), t => t.Value?.ToString()?.Contains(alice.Token, StringComparison.Ordinal) == true);
     }
 
+    [Fact]
+    public async Task NoSpanCarriesTheAddressTheLinkTokenOrTheCode()
+    {
+        await using var collector = await FakeCollector.StartAsync();
+        var spans = new List<Activity>();
+        await using var app = await GatewayApp.StartAsync(
+            s =>
+            {
+                s["Telemetry:Otlp:Endpoint"] = collector.Url;
+                s["SignIn:AllowRegistration"] = "true"; // the identity lookup by address runs too
+            },
+            services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("dana.trace@example.com", "/inbox");
+        var mail = await app.MailToAsync("dana.trace@example.com");
+        await app.WhenBackgroundIdleAsync();
+        var phone = new TestBrowser(app); // the link in another browser, with its code
+        var signedIn = await phone.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token, ["code"] = mail.Code });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+
+        Activity[] all;
+        lock (spans)
+        {
+            all = [.. spans];
+        }
+
+        Assert.Contains(all, a => a.Kind == ActivityKind.Server && Equals(a.GetTagItem("url.path"), "/_gateway/link"));
+        Assert.Contains(all, a => a.OperationName == "gateway.sign_in.start");
+        var text = string.Join("\n", all.SelectMany(a => a.TagObjects.Select(t => $"{t.Key}={t.Value}")
+            .Concat(a.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name} {t.Key}={t.Value}")))
+            .Append(a.DisplayName).Append(a.StatusDescription ?? "")));
+        foreach (var secret in new[] { "dana.trace", mail.Token, mail.Code })
+        {
+            Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
     private sealed record Export(string Path, string? ContentType, long Length);
 
     /// <summary>An OTLP/HTTP receiver on loopback that takes every export and answers 200.</summary>
