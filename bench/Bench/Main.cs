@@ -4,7 +4,7 @@ internal static class BenchMain
 {
     /// <summary>
     /// bench/run.sh runs "run"; the other modes are the processes it starts:
-    /// upstream PORT | bare PORT UPSTREAM_URL | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION;
+    /// upstream PORT | bare PORT UPSTREAM_URL | kratos PORT DELAY_MS | collector PORT | tickets COUNT | run ROOT CONFIGURATION;
     /// bench/faults.sh runs "faults ROOT CONFIGURATION"
     /// </summary>
     public static async Task<int> Main(string[] args)
@@ -20,6 +20,9 @@ internal static class BenchMain
             case ["kratos", var port, var delay]:
                 Servers.Kratos(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture));
                 return 0;
+            case ["collector", var port]:
+                Servers.Collector(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
             case ["tickets", var count]:
                 var (tickets, signIns) = await Tickets.MeasureAsync(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
                 Console.WriteLine($"tickets: {tickets} bytes; with pending sign-ins: {signIns} bytes");
@@ -29,7 +32,7 @@ internal static class BenchMain
             case ["faults", var root, var configuration]:
                 return await new Faults(root, configuration).RunAsync();
             default:
-                Console.Error.WriteLine("usage: Bench upstream PORT | bare PORT UPSTREAM | kratos PORT DELAY_MS | tickets COUNT | run ROOT CONFIGURATION | faults ROOT CONFIGURATION");
+                Console.Error.WriteLine("usage: Bench upstream PORT | bare PORT UPSTREAM | kratos PORT DELAY_MS | collector PORT | tickets COUNT | run ROOT CONFIGURATION | faults ROOT CONFIGURATION");
                 return 2;
         }
     }

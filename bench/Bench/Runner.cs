@@ -15,7 +15,8 @@ internal sealed record Sample(double Rps, double P50Us, double P99Us, long Error
 /// </summary>
 internal sealed partial class Runner(string root, string configuration)
 {
-    private const int Upstream = 5101, Kratos = 5102, Bare = 5103, Gateway = 5104, SignInGateway = 5105, ChurnGateway = 5106;
+    private const int Upstream = 5101, Kratos = 5102, Bare = 5103, Gateway = 5104, SignInGateway = 5105, ChurnGateway = 5106,
+        MetricsGateway = 5107, TracedGateway = 5108, Collector = 5109;
     private readonly List<Process> processes = [];
     private readonly string work = Directory.CreateTempSubdirectory("gateway-bench").FullName;
     // Many short rounds rather than a few long ones: a burst of another tenant's load then spoils one round of
@@ -53,11 +54,24 @@ internal sealed partial class Runner(string root, string configuration)
             // Session churn runs on a gateway of its own: tens of thousands of sessions, each seen once, would
             // otherwise sit in the warm gateway's cache and heap while its latency is measured.
             Start("churn-gateway", 0, Dll("src/Gateway"), [], GatewayEnvironment(probe, "churn", ChurnGateway, home));
+
+            // The same gateway with OpenTelemetry on: Prometheus metrics (scraped once below, as a scraper would);
+            // and, on another, traces too, exported over OTLP to a sink beside the upstream.
+            var metrics = GatewayEnvironment(probe, "metrics", MetricsGateway, home);
+            metrics["Telemetry__Prometheus__Enabled"] = "true";
+            Start("metrics-gateway", 0, Dll("src/Gateway"), [], metrics);
+            Start("collector", 1, bench, ["collector", $"{Collector}"]);
+            var traced = GatewayEnvironment(probe, "traced", TracedGateway, home);
+            traced["Telemetry__Prometheus__Enabled"] = "true";
+            traced["Telemetry__Otlp__Endpoint"] = $"http://127.0.0.1:{Collector}";
+            Start("traced-gateway", 0, Dll("src/Gateway"), [], traced);
             await WaitAsync(Upstream, "/");
             await WaitAsync(Kratos, "/health/ready");
             await WaitAsync(Bare, "/");
             await WaitAsync(Gateway, "/_gateway/health/live");
             await WaitAsync(ChurnGateway, "/_gateway/health/live");
+            await WaitAsync(MetricsGateway, "/_gateway/health/live");
+            await WaitAsync(TracedGateway, "/_gateway/health/live");
 
             Console.WriteLine($"ProcessorCount={Environment.ProcessorCount} ServerGC={System.Runtime.GCSettings.IsServerGC} " +
                 $"rounds={rounds} duration={seconds}s connections={connections} kratos-delay={kratosDelay}ms pinned={pin}");
@@ -66,6 +80,8 @@ internal sealed partial class Runner(string root, string configuration)
             {
                 ("bare YARP", Bare, "token.lua", true, null, "/bench"),
                 ("gateway, warm cache", Gateway, "token.lua", true, null, "/bench"),
+                ("gateway, warm cache, metrics on", MetricsGateway, "token.lua", true, null, "/bench"),
+                ("gateway, warm cache, metrics and traces on", TracedGateway, "token.lua", true, null, "/bench"),
                 // The route under /assert sends the signed identity assertion (bare YARP gets the same path).
                 ("gateway, warm cache, assertion", Gateway, "token.lua", true, null, AssertionPath),
                 ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser, "/bench"),
@@ -81,6 +97,8 @@ internal sealed partial class Runner(string root, string configuration)
             // steady state.
             await WrkAsync(Bare, "token.lua", warmup, true);
             await WrkAsync(Gateway, "token.lua", warmup, true);
+            await WrkAsync(MetricsGateway, "token.lua", warmup, true);
+            await WrkAsync(TracedGateway, "token.lua", warmup, true);
             await WrkAsync(Gateway, "cookie.lua", Math.Max(1, warmup / 4), true, env: browser);
             foreach (var arm in arms)
             {
@@ -107,6 +125,9 @@ internal sealed partial class Runner(string root, string configuration)
             var paired = samples["gateway, warm cache"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedBrowser = samples["gateway, warm cache, browser cookie"].Zip(samples["bare YARP, browser cookie"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedAssertion = samples["gateway, warm cache, assertion"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
+            var pairedMetrics = samples["gateway, warm cache, metrics on"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
+            var pairedTraced = samples["gateway, warm cache, metrics and traces on"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
+            var scrape = await ScrapeAsync(MetricsGateway);
 
             // Latency at a fixed rate of half bare YARP's maximum.
             var rate = bare.Rps / 2;
@@ -146,10 +167,11 @@ internal sealed partial class Runner(string root, string configuration)
             var signIn = await SignInAsync();
             var memory = await Tickets.MeasureAsync(100_000);
 
-            var report = Report(medians, bare, paired, pairedBrowser, pairedAssertion, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
+            var report = Report(medians, bare, paired, pairedBrowser, pairedAssertion, pairedMetrics, pairedTraced, scrape, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
             Console.WriteLine();
             Console.WriteLine(report);
             await File.WriteAllTextAsync(Path.Combine(root, "bench", "results.md"), report);
+            Console.WriteLine($"ratio with metrics on: {medians["gateway, warm cache, metrics on"].Rps / bare.Rps:F2}");
             Console.WriteLine($"ratio: {medians["gateway, warm cache"].Rps / bare.Rps:F2}");
             return 0;
         }
@@ -168,7 +190,7 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
-    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, List<double> pairedAssertion, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
+    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, List<double> pairedAssertion, List<double> pairedMetrics, List<double> pairedTraced, (int Bytes, bool HasGatewayMetrics) scrape, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmark results").AppendLine();
@@ -189,7 +211,10 @@ internal sealed partial class Runner(string root, string configuration)
         text.AppendLine().AppendLine("The forward-auth arm is the gateway answering a front proxy's auth request (`/_gateway/auth`, a valid cached session token, "
             + "200 with the identity headers) with no upstream hop of its own; it is set against bare YARP proxying the same token, the cost a front proxy adds per request by asking.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}; with the signed identity assertion: {Rounds(pairedAssertion)}.");
+            $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}; with the signed identity assertion: {Rounds(pairedAssertion)}; "
+            + $"with metrics on (`Telemetry:Prometheus:Enabled`): {Rounds(pairedMetrics)}; with metrics and traces on (OTLP to a sink on the upstream's core): {Rounds(pairedTraced)}.");
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+            $"The metrics arm's scrape after the rounds (`GET /_gateway/metrics` from loopback): {scrape.Bytes} bytes, gateway metrics present: {(scrape.HasGatewayMetrics ? "yes" : "NO")}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Fixed rate of half bare YARP's maximum (~{rate:F0} req/s: {pacedConnections} connections, each waiting {pace:F1} ms on average after every answer):").AppendLine();
         text.AppendLine("| arm | achieved req/s | p50 | p99 | p50 added | p99 added |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -344,7 +369,7 @@ internal sealed partial class Runner(string root, string configuration)
 
     private long? Allocated(int port)
     {
-        var name = port switch { Bare => "bare", Gateway => "gateway", ChurnGateway => "churn", _ => null };
+        var name = port switch { Bare => "bare", Gateway => "gateway", ChurnGateway => "churn", MetricsGateway => "metrics", TracedGateway => "traced", _ => null };
         try
         {
             return name is null ? null : long.Parse(File.ReadAllText(Path.Combine(work, name + ".alloc")), CultureInfo.InvariantCulture);
@@ -353,6 +378,14 @@ internal sealed partial class Runner(string root, string configuration)
         {
             return null;
         }
+    }
+
+    /// <summary>One scrape, as Prometheus would make it: the size of the text and whether the gateway's own metrics are in it.</summary>
+    private static async Task<(int Bytes, bool HasGatewayMetrics)> ScrapeAsync(int port)
+    {
+        using var client = new HttpClient();
+        var text = await client.GetStringAsync($"http://127.0.0.1:{port}/_gateway/metrics");
+        return (text.Length, text.Contains("gateway_session_cache_lookups_total", StringComparison.Ordinal));
     }
 
     private static async Task<long> KratosCallsAsync()

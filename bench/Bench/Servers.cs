@@ -28,6 +28,18 @@ internal static class Servers
         app.Run();
     }
 
+    /// <summary>An OTLP/HTTP sink for the traced arm: reads each export and answers 200 (OTLP's empty success).</summary>
+    public static void Collector(int port)
+    {
+        var app = Slim(port);
+        app.Run(async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.ContentType = "application/x-protobuf";
+        });
+        app.Run();
+    }
+
     /// <summary>The baseline: the same YARP version and route (one catch-all to the upstream), no authentication.</summary>
     public static void BareYarp(int port, string upstream)
     {

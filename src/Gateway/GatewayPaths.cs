@@ -46,6 +46,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string HealthReady => Prefix + "/health/ready";
 
+    /// <summary>The Prometheus scrape endpoint, when <c>Telemetry:Prometheus:Enabled</c> (Telemetry/).</summary>
+    public string Metrics => Prefix + "/metrics";
+
     /// <summary>True when <paramref name="path"/> is the prefix itself or below it (case-insensitive, as routing is).</summary>
     public bool IsReserved(string? path) =>
         path is not null

@@ -18,6 +18,7 @@ using Gateway.Sample;
 using Gateway.Sessions;
 using Gateway.SignIn;
 using Gateway.State;
+using Gateway.Telemetry;
 using Gateway.TrustedProxies;
 
 if (args is [HealthProbe.Argument, var probed])
@@ -44,6 +45,7 @@ builder.Services.AddRequestLimits();
 builder.Services.AddGatewayErrors();
 builder.Services.AddGatewayHealth();
 builder.Services.AddAudit();
+builder.AddGatewayTelemetry();
 builder.Services.AddSessions();
 builder.Services.AddHosts();
 builder.AddState();
@@ -66,6 +68,7 @@ if (useKratos)
 }
 
 app.UseTrustedProxies();
+start.Check(() => app.UseGatewayMetricsEndpoint(paths));
 app.UseAccessLog();
 app.UseProxyFastLane();
 app.UseMiddleware<Gateway.Headers.SecurityHeaders>();

@@ -10,7 +10,7 @@ namespace Gateway.Audit;
 /// route it to a sink of its own. Events carry the identity id when known, a keyed hash of the address (never the
 /// address), the client address, the user agent and the route or path (never a query: links carry tokens there).
 /// </summary>
-internal sealed partial class AuditLog(ILoggerFactory loggers, IOptions<AuditOptions> options)
+internal sealed partial class AuditLog(ILoggerFactory loggers, IOptions<AuditOptions> options, Telemetry.GatewayMetrics metrics)
 {
     public const string Category = "Gateway.Audit";
 
@@ -27,23 +27,40 @@ internal sealed partial class AuditLog(ILoggerFactory loggers, IOptions<AuditOpt
     public string AddressHash(string email) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(email.ToLowerInvariant())))[..32];
 
-    public void SignInRequested(HttpContext context, string email) =>
+    // Each event is counted here too (Telemetry/), so metrics and the audit log cannot disagree.
+    public void SignInRequested(HttpContext context, string email)
+    {
+        metrics.SignInRequested();
         Log.SignInRequested(logger, AddressHash(email), Client(context), Agent(context));
+    }
 
-    public void EmailSent(string email) => Log.EmailSent(logger, AddressHash(email));
+    public void EmailSent(string email)
+    {
+        metrics.Emailed();
+        Log.EmailSent(logger, AddressHash(email));
+    }
 
-    public void SignedIn(HttpContext context, string email, string via) =>
+    public void SignedIn(HttpContext context, string email, string via)
+    {
+        metrics.Redeemed(via);
         Log.SignedIn(logger, AddressHash(email), via, Client(context), Agent(context));
+    }
 
-    public void SignInFailed(HttpContext context, string? email, string via, string reason) =>
+    public void SignInFailed(HttpContext context, string? email, string via, string reason)
+    {
+        metrics.Failed(via, reason);
         Log.SignInFailed(logger, email is null ? "" : AddressHash(email), via, reason, Client(context), Agent(context));
+    }
 
     public void SignedOut(HttpContext context, string? identityId, bool everywhere) =>
         Log.SignedOut(logger, identityId ?? "", everywhere, Client(context), Agent(context));
 
-    public void AccessDenied(HttpContext context, string? identityId) =>
+    public void AccessDenied(HttpContext context, string? identityId)
+    {
+        metrics.PolicyDenied("not_allowed");
         Log.AccessDenied(logger, identityId ?? "", context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId ?? "",
             context.Request.Path.Value ?? "", Client(context), Agent(context));
+    }
 
     public void AdminRevoked(HttpContext context, string email) => Log.AdminRevoked(logger, AddressHash(email), Client(context));
 

@@ -50,7 +50,8 @@ internal static class HealthExtensions
         }));
     }
 
-    private static bool MaySeeDetails(HttpContext context)
+    /// <summary>Loopback or <see cref="HealthOptions.DetailsNetworks"/>: also who may scrape metrics (Telemetry/).</summary>
+    internal static bool MaySeeDetails(HttpContext context)
     {
         if (context.Connection.RemoteIpAddress is not { } address)
         {

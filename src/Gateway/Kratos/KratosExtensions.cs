@@ -27,6 +27,7 @@ internal static class KratosExtensions
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
+            .AddHttpMessageHandler<Telemetry.KratosMetricsHandler>()
             .RemoveAllLoggers(); // its request lines would carry flow ids and addresses; KratosClient logs what matters
         services.AddHttpClient<KratosAdminClient>((sp, http) =>
             {
@@ -35,6 +36,7 @@ internal static class KratosExtensions
                 http.Timeout = options.Timeout;
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
+            .AddHttpMessageHandler<Telemetry.KratosMetricsHandler>()
             .RemoveAllLoggers(); // lookups carry the address in the query string
         services.AddSingleton<ISessionAuthority, KratosAuthority>();
         services.AddValidatedOptions<SignInMethodOptions>(SignInMethodOptions.SectionName);

@@ -32,6 +32,8 @@ internal static class RateLimitingExtensions
             limiter.OnRejected = (context, _) =>
             {
                 var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+                Telemetry.GatewayMetrics.Of(context.HttpContext).RateLimited(
+                    context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "other");
                 TooMany(context.HttpContext, wait);
                 return ValueTask.CompletedTask;
             };

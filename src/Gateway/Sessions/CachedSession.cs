@@ -46,6 +46,14 @@ internal sealed record CachedSession(
 
     public void Confirm(long revocations, DateTimeOffset until) => confirmed = new Confirmation(revocations, until);
 
+    // Set on an answer the authority has just given; the first check to read it takes it and counts a cache miss
+    // (Telemetry/). Per process and never serialized: an answer read from the shared cache is a hit.
+    private int fromAuthority;
+
+    public void MarkFromAuthority() => fromAuthority = 1;
+
+    public bool TakeFromAuthority() => fromAuthority == 1 && Interlocked.Exchange(ref fromAuthority, 0) == 1;
+
     private SessionPrincipal? principal;
     private AuthenticationTicket? ticket;
 

@@ -37,6 +37,9 @@ internal static partial class SessionResponses
     public static string SignInUrl(GatewayPaths paths, string returnUrl) =>
         paths.SignIn + QueryString.Create("returnUrl", returnUrl).ToUriComponent();
 
+    // The policy-denial reason (Telemetry/) for a session too old for its route.
+    private const string StaleReason = "session_too_old";
+
     /// <summary>The sign-in page's query value that makes it say why a signed-in user must sign in again.</summary>
     public const string FreshReason = "fresh";
 
@@ -55,6 +58,7 @@ internal static partial class SessionResponses
             return RefuseStaleAsync(context, paths, maxAge);
         }
 
+        Telemetry.GatewayMetrics.Of(context).PolicyDenied(StaleReason);
         context.Response.Redirect(SignInAgainUrl(paths, UriHelper.BuildRelative(request.PathBase, request.Path, request.QueryString), freshSince));
         return Task.CompletedTask;
     }
@@ -68,6 +72,7 @@ internal static partial class SessionResponses
     /// <summary>An API caller's 401 for a session too old for the resource (RFC 9470).</summary>
     public static Task RefuseStaleAsync(HttpContext context, GatewayPaths paths, TimeSpan? maxAge)
     {
+        Telemetry.GatewayMetrics.Of(context).PolicyDenied(StaleReason);
         var (description, detail) = maxAge is { } age
             ? ("A more recent sign-in is required",
                 $"This resource needs a sign-in within the last {Describe(age)}. Sign in again at {paths.SignIn}, and use the new session token.")

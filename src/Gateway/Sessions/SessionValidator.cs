@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 
@@ -28,6 +29,7 @@ internal sealed partial class SessionValidator(
     IOptions<SessionOptions> options,
     IServiceProvider services,
     State.IStateStore store,
+    Telemetry.GatewayMetrics metrics,
     ILogger<SessionValidator> logger)
 {
     /// <summary>How far instances' clocks may disagree: answers this close to a revoke are asked again to be safe.</summary>
@@ -46,6 +48,7 @@ internal sealed partial class SessionValidator(
     {
         var key = credential.CacheKey;
         CachedSession entry;
+        using var activity = Telemetry.GatewayActivities.Source.StartActivity("gateway.session.check");
         try
         {
             entry = await GetAsync(key, credential, cancellationToken);
@@ -68,10 +71,22 @@ internal sealed partial class SessionValidator(
         }
         catch (Exception e) when (e is SessionAuthorityUnavailableException or State.StateUnavailableException)
         {
+            metrics.SessionLookup(hit: false);
+            activity?.SetTag("gateway.session.status", "unavailable");
             return new SessionCheck(SessionStatus.Unavailable, null);
         }
 
-        return entry.IsValid(time.GetUtcNow())
+        // A miss whenever the authority was asked for this answer, wherever in the checks above.
+        var hit = !entry.TakeFromAuthority();
+        metrics.SessionLookup(hit);
+        var valid = entry.IsValid(time.GetUtcNow());
+        if (activity is not null)
+        {
+            activity.SetTag("gateway.session.cache", hit ? "hit" : "miss");
+            activity.SetTag("gateway.session.status", valid ? "valid" : "invalid");
+        }
+
+        return valid
             ? new SessionCheck(SessionStatus.Valid, entry)
             : new SessionCheck(SessionStatus.Invalid, null);
     }
@@ -117,8 +132,8 @@ internal sealed partial class SessionValidator(
         entryOptions ??= EntryOptions();
         return cache.GetOrCreateAsync(
             key,
-            (self: this, credential),
-            static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct),
+            (self: this, credential, trace: Activity.Current?.Context ?? default),
+            static (state, ct) => state.self.AskAuthorityAsync(state.credential, ct, state.trace),
             entryOptions,
             cancellationToken: cancellationToken);
     }
@@ -155,8 +170,11 @@ internal sealed partial class SessionValidator(
 
     private static string RevokedKey(string identityId) => "gw:session:revoked:" + identityId;
 
-    private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken)
+    private async ValueTask<CachedSession> AskAuthorityAsync(SessionCredential credential, CancellationToken cancellationToken, ActivityContext trace = default)
     {
+        // HybridCache runs this without the request's execution context: the authority's span joins the request's
+        // trace explicitly, so the call to Kratos shows under the session check that waited for it.
+        using var activity = trace == default ? null : Telemetry.GatewayActivities.Source.StartActivity("gateway.session.authority", ActivityKind.Internal, trace);
         // Read before asking: a revoke that lands while the authority answers makes the answer be confirmed again.
         var seen = Volatile.Read(ref revocations);
         var answer = await authority.LookupAsync(credential, cancellationToken);
@@ -164,13 +182,16 @@ internal sealed partial class SessionValidator(
         if (answer.Session is not { } session || session.ExpiresAt <= now)
         {
             Log.NoSession(logger, credential.Kind);
-            return new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
+            var none = new CachedSession(null, null, null, now, now + Min(options.NegativeCacheTtl, answer.CacheFor));
+            none.MarkFromAuthority();
+            return none;
         }
 
         var cacheFor = Min(Min(options.CacheTtl, answer.CacheFor), session.ExpiresAt - now);
         var entry = new CachedSession(session.SessionId, session.IdentityId, session.Email, session.ExpiresAt, now + cacheFor, now,
             session.AuthenticatedAt, session.IssuedAt, session.Methods, session.Groups);
         entry.Confirm(seen, ConfirmedUntil(now)); // the authority's own answer needs no confirming
+        entry.MarkFromAuthority();
         return entry;
     }
 

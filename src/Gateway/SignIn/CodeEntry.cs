@@ -14,6 +14,7 @@ internal sealed class CodeEntry(PendingSignIns pendings, SignInLimits limits, Fa
         }
 
         var answer = await EnterAsync(context, pending, codeInput);
+        Telemetry.GatewayMetrics.Of(context).CodeAttempt(AttemptResult(answer.Status));
         var audit = Audit.AuditLog.Of(context);
         if (answer.Status == SignInStatus.SignedIn)
         {
@@ -76,6 +77,20 @@ internal sealed class CodeEntry(PendingSignIns pendings, SignInLimits limits, Fa
             return SignInAnswer.Unavailable;
         }
     }
+
+    /// <summary>A typed code's fate, as the code-attempt metric's result tag.</summary>
+    internal static string AttemptResult(SignInStatus status) => status switch
+    {
+        SignInStatus.SignedIn => "accepted",
+        SignInStatus.WrongCode => "wrong",
+        SignInStatus.InvalidCode => "malformed",
+        SignInStatus.TooManyAttempts => "too_many_attempts",
+        SignInStatus.LockedOut => "locked_out",
+        SignInStatus.RateLimited => "rate_limited",
+        SignInStatus.Unavailable => "unavailable",
+        SignInStatus.Expired => "expired",
+        _ => "other",
+    };
 
     private static SignInAnswer WrongCode(PendingSignIn pending)
     {

@@ -44,6 +44,12 @@ internal sealed class LinkRedemption(
         var answer = ticket is null
             ? await links.WasUsedAsync(token, cancellationToken) ? SignInAnswer.Used : SignInAnswer.Invalid
             : await RedeemAsync(context, token, codeInput, ticket);
+        if (ticket is not null && !string.IsNullOrEmpty(codeInput) && answer.Status != SignInStatus.NeedsCode)
+        {
+            // The link opened in another browser, with the code typed beside it.
+            Telemetry.GatewayMetrics.Of(context).CodeAttempt(CodeEntry.AttemptResult(answer.Status));
+        }
+
         var audit = Audit.AuditLog.Of(context);
         if (answer.Status == SignInStatus.SignedIn)
         {

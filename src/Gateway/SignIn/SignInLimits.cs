@@ -9,13 +9,24 @@ namespace Gateway.SignIn;
 /// <see cref="SignInExtensions"/>). Address keys are the address' <see cref="EmailAddress.LimitKey"/>, so case, "+1"
 /// or Gmail-alias tricks share one budget.
 /// </summary>
-internal sealed class SignInLimits(StoreWindows windows, IOptions<SignInOptions> options)
+internal sealed class SignInLimits(StoreWindows windows, IOptions<SignInOptions> options, Telemetry.GatewayMetrics metrics)
 {
     /// <summary>Takes one sign-in email from the address' budget; null when granted, else how long to wait.</summary>
     public ValueTask<TimeSpan?> RequestEmailAsync(string email, CancellationToken cancellationToken) =>
-        windows.TakeAsync("gw:limit:email:", EmailAddress.LimitKey(email), options.Value.EmailRequestsPerWindow, options.Value.EmailWindow, cancellationToken);
+        Counted(windows.TakeAsync("gw:limit:email:", EmailAddress.LimitKey(email), options.Value.EmailRequestsPerWindow, options.Value.EmailWindow, cancellationToken), "email-per-address");
 
     /// <summary>Takes one code attempt from the address' budget; null when granted, else how long to wait.</summary>
     public ValueTask<TimeSpan?> EnterCodeAsync(string email, CancellationToken cancellationToken) =>
-        windows.TakeAsync("gw:limit:code:", EmailAddress.LimitKey(email), options.Value.CodeAttemptsPerWindow, options.Value.EmailWindow, cancellationToken);
+        Counted(windows.TakeAsync("gw:limit:code:", EmailAddress.LimitKey(email), options.Value.CodeAttemptsPerWindow, options.Value.EmailWindow, cancellationToken), "code-per-address");
+
+    private async ValueTask<TimeSpan?> Counted(ValueTask<TimeSpan?> taking, string limit)
+    {
+        var wait = await taking;
+        if (wait is not null)
+        {
+            metrics.RateLimited(limit);
+        }
+
+        return wait;
+    }
 }

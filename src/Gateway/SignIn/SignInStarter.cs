@@ -11,6 +11,8 @@ internal sealed class SignInStarter(ISignInMethod method, PendingSignIns pending
 {
     public async Task BeginAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
+        // A span of its own: it runs in the background, away from the request that asked (Telemetry/).
+        using var activity = Telemetry.GatewayActivities.Source.StartActivity("gateway.sign_in.start");
         var settings = options.Value;
         var domain = pending.Email[(pending.Email.IndexOf('@') + 1)..];
         var mayRegister = settings.AllowRegistration

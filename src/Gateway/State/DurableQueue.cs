@@ -13,8 +13,9 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
     private readonly SemaphoreSlim wakeUp = new(0);
     private int held;
 
-    // Ids this instance holds. Claiming one of them again (its lease ran out while it waited here) only renews it.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> holding = new(StringComparer.Ordinal);
+    // Ids this instance holds, with when it claimed each (for the oldest-held gauge). Claiming one of them again (its
+    // lease ran out while it waited here) only renews it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> holding = new(StringComparer.Ordinal);
 
     // Enqueues count as work until a claim that started after their write finds the queue empty; deliveries until
     // they are done or given up (or, with WaitsAreWork off, while they try). Only the worker loop touches drained.
@@ -47,6 +48,22 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
 
     /// <summary>Items this instance holds: claimed and not yet done or given up.</summary>
     public int Pending => Volatile.Read(ref held);
+
+    /// <summary>How long this instance has held its oldest unfinished item (zero when it holds none).</summary>
+    public TimeSpan OldestHeld
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            var oldest = now;
+            foreach (var since in holding.Values)
+            {
+                oldest = since < oldest ? since : oldest;
+            }
+
+            return now - oldest;
+        }
+    }
 
     /// <summary>Completes once work enqueued here so far is done or given up (or claimed by another instance).</summary>
     internal Task WhenIdleAsync() => work.WhenIdleAsync();
@@ -129,7 +146,7 @@ internal abstract class DurableQueue<T>(IStateStore store, string queue, TimePro
                 continue;
             }
 
-            if (!holding.TryAdd(item.Id, 0))
+            if (!holding.TryAdd(item.Id, time.GetUtcNow()))
             {
                 continue;
             }
