@@ -30,6 +30,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string Error => Prefix + "/error";
 
+    /// <summary>The pages' stylesheet and script (Pages/StaticAssets), at URLs versioned by their content.</summary>
+    public string Static => Prefix + "/static";
+
     /// <summary>Where Traefik's ForwardAuth and Caddy's forward_auth ask whether a request may pass (ForwardAuth/).</summary>
     public string ForwardAuth => Prefix + "/auth";
 

@@ -76,6 +76,7 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.MapRazorPages();
+app.MapPageAssets();
 if (useKratos)
 {
     app.MapKratosCourier(paths);
