@@ -16,6 +16,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string CheckEmail => Prefix + "/check-email";
 
+    /// <summary>Whether the sign-in this browser waits for has completed, for the check-email page's script (Pages/SignInStatusEndpoint).</summary>
+    public string SignInStatus => Prefix + "/sign-in/status";
+
     /// <summary>The page an emailed link opens; it confirms, and only its POST signs in.</summary>
     public string Link => Prefix + "/link";
 

@@ -77,6 +77,7 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.MapRazorPages();
 app.MapPageAssets();
+app.MapSignInStatus(paths);
 if (useKratos)
 {
     app.MapKratosCourier(paths);

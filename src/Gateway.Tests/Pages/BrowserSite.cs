@@ -38,11 +38,11 @@ public sealed class BrowserSite : IAsyncDisposable
         return new BrowserSite(app, origin);
     }
 
-    /// <summary>The sign-in email to <paramref name="email"/>: the full link a person clicks, and the code.</summary>
-    public async Task<(string Link, string Code)> MailAsync(string email, params string[] notTokens)
+    /// <summary>The sign-in email to <paramref name="email"/> (passing over earlier ones): the full link a person clicks, the code, the token.</summary>
+    public async Task<(string Link, string Code, string Token)> MailAsync(string email, params string[] notTokens)
     {
         var mail = await App.MailToAsync(email, notTokens);
-        return (Origin + mail.LinkPath, mail.Code);
+        return (Origin + mail.LinkPath, mail.Code, mail.Token);
     }
 
     public ValueTask DisposeAsync() => App.DisposeAsync();

@@ -25,7 +25,7 @@ public sealed class SignInJourneyTests(Chromium chromium)
         await page.AssertAccessibleAsync();
         await page.ShotAsync("check-email", forReadme: true);
 
-        var (link, _) = await site.MailAsync("alice@example.com");
+        var (link, _, _) = await site.MailAsync("alice@example.com");
         await page.GotoAsync(link);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
