@@ -97,6 +97,7 @@ public sealed partial class SecurityHeadersTests
         var csp = Header(response, "Content-Security-Policy")!;
         Assert.Contains("style-src 'self';", csp);
         Assert.Contains("script-src 'self';", csp);
+        Assert.Contains("connect-src 'self';", csp); // the check-email page asks whether the sign-in completed
         Assert.DoesNotContain("sha256-", csp);
         Assert.DoesNotContain("unsafe-", csp);
         Assert.Matches("<link rel=\"stylesheet\" href=\"/_gateway/static/site\\.css\\?v=[A-Za-z0-9_-]+\">", html);

@@ -17,6 +17,8 @@ public sealed class Chromium : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // The machine may be busy: a slow page is not a failing one (Expect retries until this, 5 s by default).
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -37,13 +39,14 @@ public sealed class Chromium : IAsyncLifetime
     }
 
     /// <summary>A new browser profile (no cookies) at <paramref name="site"/>; 360 px wide is a small phone.</summary>
-    public async Task<IPage> NewPageAsync(BrowserSite site, int width = 1024, int height = 768, ColorScheme colorScheme = ColorScheme.Light)
+    public async Task<IPage> NewPageAsync(BrowserSite site, int width = 1024, int height = 768, bool javaScript = true)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = site.Origin,
             ViewportSize = new ViewportSize { Width = width, Height = height },
-            ColorScheme = colorScheme,
+            ColorScheme = ColorScheme.Light,
+            JavaScriptEnabled = javaScript,
             Locale = "en-US",
             TimezoneId = "UTC",
         });
@@ -61,10 +64,13 @@ public sealed class ChromiumCollection : ICollectionFixture<Chromium>
 /// <summary>What the browser tests check on every page they visit.</summary>
 public static class PageChecks
 {
-    /// <summary>axe-core finds nothing, in the light and the dark colour scheme.</summary>
-    public static async Task AssertAccessibleAsync(this IPage page)
+    /// <summary>
+    /// axe-core finds nothing, in the light colour scheme and, with <paramref name="dark"/>, the dark one too. Every
+    /// page shares one palette, so the tests check the dark scheme on a few pages: each run of axe costs seconds.
+    /// </summary>
+    public static async Task AssertAccessibleAsync(this IPage page, bool dark = false)
     {
-        foreach (var scheme in new[] { ColorScheme.Light, ColorScheme.Dark })
+        foreach (var scheme in dark ? new[] { ColorScheme.Light, ColorScheme.Dark } : [ColorScheme.Light])
         {
             await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = scheme });
             var result = await page.RunAxe();

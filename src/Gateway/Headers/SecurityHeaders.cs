@@ -7,8 +7,8 @@ namespace Gateway.Headers;
 /// <summary>
 /// Browser protections on every answer the gateway writes itself: its pages, error pages, ProblemDetails, the gate's
 /// refusals, health and JSON endpoints. The pages load nothing from elsewhere and nothing inline, so the policy allows
-/// only the gateway's own stylesheet and script files (Pages/StaticAssets), posting forms to the gateway, and no framing. Answers the
-/// apps give pass untouched: their pages are theirs to protect.
+/// only the gateway's own stylesheet and script files (Pages/StaticAssets), the check-email page's status requests,
+/// posting forms to the gateway, and no framing. Answers the apps give pass untouched: their pages are theirs to protect.
 /// <para>
 /// Stands right after the proxy's fast lane, so admitted proxied requests never pay for it. The headers are added as the
 /// answer starts, after the error pages have re-executed and after the exception handler cleared the headers.
@@ -17,7 +17,7 @@ namespace Gateway.Headers;
 internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOptions> gateway)
 {
     public static readonly string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>Powerful features the pages never use, denied to them and to anything that might get in.</summary>
     public const string PermissionsPolicy =
