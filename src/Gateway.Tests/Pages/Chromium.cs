@@ -95,7 +95,7 @@ public static class PageChecks
     /// </summary>
     public static async Task ShotAsync(this IPage page, string name, bool forReadme = false)
     {
-        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = !forReadme }); // README shows the first screen
         var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
         Directory.CreateDirectory(folder);
         await File.WriteAllBytesAsync(Path.Combine(folder, name + ".png"), bytes, TestContext.Current.CancellationToken);
