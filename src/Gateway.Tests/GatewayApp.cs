@@ -90,14 +90,15 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// whose point is what Kestrel does to raw bytes (paths, header spellings) that the in-memory server skips.
     /// </summary>
     /// <param name="services">Replaces gateway services after the gateway registered its own (say, a store that records what it is given).</param>
+    /// <param name="port">With <paramref name="kestrel"/>: a port chosen beforehand (say, one the public origin names), else any free one.</param>
     public static async Task<GatewayApp> StartAsync(
-        Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null, Action<FakeKratos>? kratos = null)
+        Action<Dictionary<string, string?>>? configure = null, bool kestrel = false, bool captureLogs = false, Action<IServiceCollection>? services = null, Action<FakeKratos>? kratos = null, int port = 0)
     {
         var app = new GatewayApp(await EchoUpstream.StartAsync(), await TestSmtpServer.StartAsync(), configure, captureLogs, services);
         kratos?.Invoke(app.Kratos); // Kratos as it is configured when the gateway starts
         if (kestrel)
         {
-            app.UseKestrel(0);
+            app.UseKestrel(port);
             app.OnKestrel = true;
         }
 

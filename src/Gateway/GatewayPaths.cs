@@ -16,6 +16,9 @@ internal sealed class GatewayPaths(string prefix)
 
     public string CheckEmail => Prefix + "/check-email";
 
+    /// <summary>Whether the sign-in this browser waits for has completed, for the check-email page's script (Pages/SignInStatusEndpoint).</summary>
+    public string SignInStatus => Prefix + "/sign-in/status";
+
     /// <summary>The page an emailed link opens; it confirms, and only its POST signs in.</summary>
     public string Link => Prefix + "/link";
 
@@ -32,6 +35,9 @@ internal sealed class GatewayPaths(string prefix)
 
     /// <summary>Branding files (the logo) at content-hashed names (Branding/).</summary>
     public string BrandAssets => Prefix + "/static/brand";
+
+    /// <summary>The pages' stylesheet and script (Pages/StaticAssets), at URLs versioned by their content.</summary>
+    public string Static => Prefix + "/static";
 
     /// <summary>Where Traefik's ForwardAuth and Caddy's forward_auth ask whether a request may pass (ForwardAuth/).</summary>
     public string ForwardAuth => Prefix + "/auth";

@@ -81,6 +81,8 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.MapRazorPages();
+app.MapPageAssets();
+app.MapSignInStatus(paths);
 if (useKratos)
 {
     app.MapKratosCourier(paths);

@@ -122,7 +122,7 @@ public sealed class TokenHandlingTests(RelaxedGateway shared) : IClassFixture<Re
         app.Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
         var late = await expiring.SubmitAsync(old.LinkPath, new Dictionary<string, string> { ["t"] = old.Token });
         // Pressing again from the page that signed in (its token now belongs to the signed-in user: take a fresh one).
-        var freshToken = TestBrowser.AntiforgeryToken(await (await using_.GetAsync("/_gateway/sign-in")).Content.ReadAsStringAsync(Cancel));
+        var freshToken = TestBrowser.AntiforgeryToken(await (await using_.GetAsync("/_gateway/sign-out")).Content.ReadAsStringAsync(Cancel));
         var again = await using_.PostAsync(used.LinkPath, new Dictionary<string, string> { ["t"] = used.Token, ["code"] = used.Code }, freshToken);
         var reopened = await new TestBrowser(app).GetAsync(used.LinkPath);
 

@@ -150,6 +150,45 @@ public sealed class BrandingTests
         Assert.Equal("public, max-age=31536000, immutable", css.Headers.CacheControl!.ToString());
     }
 
+    /// <summary>Every page shows the configured logo and footer, takes the accent from the brand's stylesheet, and may load the logo.</summary>
+    [Fact]
+    public async Task PagesCarryTheLogoFooterAndAccent()
+    {
+        var png = Png();
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["Branding:ProductName"] = "Acme Portal";
+            s["Branding:Logo"] = LogoFile("logo.png", png);
+            s["Branding:AccentColour"] = "#0b5d1e";
+            s["Branding:SupportContact"] = "help@acme.example";
+            s["Branding:FooterLinks:0:Text"] = "Privacy";
+            s["Branding:FooterLinks:0:Url"] = "/privacy";
+        });
+
+        var page = await app.Browser().SendAsync(Http.Navigate("/_gateway/sign-in"), Cancel);
+        var html = await page.Content.ReadAsStringAsync(Cancel);
+        Assert.Contains($"<img class=\"logo\" src=\"/_gateway/static/brand/{HashedName(png, ".png")}\" alt=\"Acme Portal\">", html);
+        Assert.Contains("<a href=\"/privacy\">Privacy</a>", html);
+        Assert.Contains("<a href=\"mailto:help@acme.example\">help@acme.example</a>", html);
+        Assert.Contains("img-src 'self';", page.Headers.GetValues("Content-Security-Policy").Single());
+
+        var stylesheet = System.Text.RegularExpressions.Regex.Match(html, "<link rel=\"stylesheet\" href=\"(/_gateway/static/brand/brand-[0-9a-f]+\\.css)\">");
+        Assert.True(stylesheet.Success, "the page links no brand stylesheet");
+        var css = await app.Browser().GetStringAsync(stylesheet.Groups[1].Value, Cancel);
+        Assert.Contains("--gw-accent: #0b5d1e", css);
+    }
+
+    /// <summary>A logo on another origin is allowed by the pages' policy: that origin, and nothing else.</summary>
+    [Fact]
+    public async Task ALogoUrlIsTheOneOtherOriginThePagesMayLoadImagesFrom()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["Branding:Logo"] = "https://cdn.acme.example/brand/logo.svg");
+
+        var page = await app.Browser().SendAsync(Http.Navigate("/_gateway/sign-in"), Cancel);
+        Assert.Contains("<img class=\"logo\" src=\"https://cdn.acme.example/brand/logo.svg\"", await page.Content.ReadAsStringAsync(Cancel));
+        Assert.Contains("img-src 'self' https://cdn.acme.example;", page.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
     [Fact]
     public async Task AnSvgLogoCannotRunScriptEvenWhenOpenedDirectly()
     {

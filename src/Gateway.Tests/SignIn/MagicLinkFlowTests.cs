@@ -128,7 +128,7 @@ public sealed class MagicLinkFlowTests
 
         // One press sends a fresh link for the same address and destination.
         var resent = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token }, mail.LinkPath.Replace("?t=", "?handler=Resend&t=", StringComparison.Ordinal));
-        Assert.Equal("/_gateway/check-email", resent.Headers.Location!.OriginalString);
+        Assert.Equal("/_gateway/check-email?resent=true", resent.Headers.Location!.OriginalString);
         var fresh = SignInMail.From(await app.Smtp.WaitForMessageAsync(m => (m.TextBody ?? "").Contains("/_gateway/link?t=", StringComparison.Ordinal) && !(m.TextBody ?? "").Contains(mail.Token, StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
         var signedIn = await browser.SubmitAsync(fresh.LinkPath, new Dictionary<string, string> { ["t"] = fresh.Token });
         Assert.Equal("/inbox", signedIn.Headers.Location!.OriginalString);

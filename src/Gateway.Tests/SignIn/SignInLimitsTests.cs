@@ -229,7 +229,7 @@ public sealed class SignInLimitsTests
         Assert.Empty(app.Kratos.Violations);
 
         var resent = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token }, mail.LinkPath.Replace("?t=", "?handler=Resend&t=", StringComparison.Ordinal));
-        Assert.Equal("/_gateway/check-email", resent.Headers.Location!.OriginalString);
+        Assert.Equal("/_gateway/check-email?resent=true", resent.Headers.Location!.OriginalString); // which says when it was sent
         await app.MailToAsync("alice@example.com", mail.Token);
     }
 

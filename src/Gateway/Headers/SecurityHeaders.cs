@@ -6,18 +6,23 @@ namespace Gateway.Headers;
 
 /// <summary>
 /// Browser protections on every answer the gateway writes itself: its pages, error pages, ProblemDetails, the gate's
-/// refusals, health and JSON endpoints. The pages run no script and load nothing from elsewhere, so the policy
-/// allows nothing but the pages' own stylesheet (by hash), posting forms to the gateway, and no framing. Answers the
-/// apps give pass untouched: their pages are theirs to protect.
+/// refusals, health and JSON endpoints. The pages load nothing from elsewhere and nothing inline, so the policy allows
+/// only the gateway's own stylesheet and script files (Pages/StaticAssets) and images (the brand's logo), the check-email page's status requests,
+/// posting forms to the gateway, and no framing. Answers the apps give pass untouched: their pages are theirs to protect.
 /// <para>
 /// Stands right after the proxy's fast lane, so admitted proxied requests never pay for it. The headers are added as the
 /// answer starts, after the error pages have re-executed and after the exception handler cleared the headers.
 /// </para>
 /// </summary>
-internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOptions> gateway)
+internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOptions> gateway, Branding.Brand brand)
 {
     public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; style-src {Pages.PageStyle.Source}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    // A logo given as an https URL is the one image from elsewhere the pages load: its origin, and nothing more.
+    private readonly string policy = brand.LogoFile is null && brand.LogoUrl is { } logo
+        ? ContentSecurityPolicy.Replace("img-src 'self'", "img-src 'self' " + new Uri(logo).GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
+        : ContentSecurityPolicy;
 
     /// <summary>Powerful features the pages never use, denied to them and to anything that might get in.</summary>
     public const string PermissionsPolicy =
@@ -51,7 +56,7 @@ internal sealed class SecurityHeaders(RequestDelegate next, IOptions<GatewayOpti
         // sandbox); an error page always gets the pages' policy.
         if (headers.ContentSecurityPolicy.Count == 0 || GatewayError.IsReExecuted(context))
         {
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.ContentSecurityPolicy = policy;
         }
 
         headers.XContentTypeOptions = "nosniff";

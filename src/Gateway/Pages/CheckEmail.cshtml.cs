@@ -1,3 +1,4 @@
+using Gateway.Mail;
 using Gateway.MagicLinks;
 using Gateway.RateLimiting;
 using Gateway.SignIn;
@@ -8,44 +9,79 @@ using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Pages;
 
-/// <summary>"Check your email", which also takes the 6-digit code for users who read their mail on another device.</summary>
+/// <summary>
+/// "Check your email", which also takes the 6-digit code for users who read their mail on another device. It names
+/// the (masked) address of the request waiting in this browser, and moves on once this browser is signed in: by
+/// itself with script (<see cref="SignInStatusEndpoint"/>), or with the "Continue" button.
+/// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, MagicLinkStore links, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
+internal sealed class CheckEmailModel(
+    CodeEntry codes, SignInRequests requests, PendingSignIns pendings, MagicLinkStore links, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
 {
     public string? Error { get; private set; }
 
     public bool Expired { get; private set; }
 
+    public string? MaskedEmail { get; private set; }
+
+    /// <summary>Where the waiting sign-in leads; "/" when none waits here.</summary>
+    public string ReturnUrl { get; private set; } = "/";
+
+    /// <summary>When the email of a resend was asked for (on the gateway's clock, UTC).</summary>
+    public DateTimeOffset? ResentAt { get; private set; }
+
+    /// <summary>How long the script may wait for the sign-in to complete: the rest of the link's life.</summary>
+    public int WaitSeconds { get; private set; }
+
+    public bool Waiting => WaitSeconds > 0;
+
     public int LinkMinutes => (int)links.Lifetime.TotalMinutes;
 
     public string SignInUrl => paths.SignIn;
 
-    public void OnGet()
+    public string StatusUrl => paths.SignInStatus;
+
+    /// <summary>The sign-in form again, for the same destination, filled in with the address to change.</summary>
+    public string AnotherAddressUrl => paths.SignIn + (ReturnUrl == "/" ? "" : QueryString.Create("returnUrl", ReturnUrl).ToUriComponent());
+
+    public async Task<IActionResult> OnGetAsync(string? returnUrl, bool resent = false)
     {
+        if (User.Identity?.IsAuthenticated == true)
+        {
+            return this.ReturnTo(returnUrl, hosts); // signed in here or in another tab: on to where the request was going
+        }
+
+        var pending = await LoadAsync();
+        if (resent && pending is not null)
+        {
+            ResentAt = pending.ExpiresAt - links.Lifetime;
+        }
+
+        return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(string? code)
     {
         var result = await codes.EnterCodeAsync(HttpContext, code);
-        return Show(result);
+        return await ShowAsync(result);
     }
 
     public async Task<IActionResult> OnPostResendAsync()
     {
         var result = await requests.ResendAsync(HttpContext, token: null);
-        return result.Status == SignInStatus.Accepted ? Redirect(paths.CheckEmail) : Show(result);
+        return result.Status == SignInStatus.Accepted ? Redirect(paths.CheckEmail + "?resent=true") : await ShowAsync(result);
     }
 
-    private IActionResult Show(SignInAnswer result)
+    private async Task<IActionResult> ShowAsync(SignInAnswer result)
     {
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
                 return this.ReturnTo(result.ReturnUrl, hosts);
             case SignInStatus.RateLimited:
-                return this.TooMany(result.RetryAfter);
+                return this.TooMany(result.RetryAfter, paths.CheckEmail);
             case SignInStatus.LockedOut:
                 return this.LockedOut(result.RetryAfter);
             case SignInStatus.Unavailable:
@@ -54,6 +90,7 @@ internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, 
                 return Redirect(paths.SignIn);
         }
 
+        await LoadAsync();
         (Error, Expired) = result.Status switch
         {
             SignInStatus.WrongCode => ($"That code is not right. {Plural(result.AttemptsLeft ?? 0)} left.", false),
@@ -64,6 +101,20 @@ internal sealed class CheckEmailModel(CodeEntry codes, SignInRequests requests, 
         };
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
+    }
+
+    private async Task<PendingSignIn?> LoadAsync()
+    {
+        if (await pendings.InBrowserAsync(HttpContext) is not { } pending)
+        {
+            return null;
+        }
+
+        MaskedEmail = EmailAddress.Mask(pending.Email);
+        ReturnUrl = pending.ReturnUrl;
+        var left = pending.ExpiresAt - HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        WaitSeconds = Math.Max(0, (int)left.TotalSeconds);
+        return pending;
     }
 
     private static string Plural(int attempts) => attempts == 1 ? "1 attempt" : $"{attempts} attempts";

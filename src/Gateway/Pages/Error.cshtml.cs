@@ -19,9 +19,13 @@ internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayP
 
     public GatewayError Error { get; private set; } = GatewayError.Default(500);
 
-    public bool ShowSignIn => Status == StatusCodes.Status401Unauthorized;
-
-    public string SignInUrl => paths.SignIn;
+    /// <summary>A way on from here: signing in after a 401; back to the form after a 429, once the wait is over.</summary>
+    public (string Url, string Text)? Next => Status switch
+    {
+        StatusCodes.Status401Unauthorized => (paths.SignIn, "Sign in"),
+        StatusCodes.Status429TooManyRequests => (HttpContext.Features.Get<WayBack>()?.Url ?? paths.SignIn, "Back to sign-in"),
+        _ => null,
+    };
 
     public Task<IActionResult> OnGetAsync() => RenderAsync();
 

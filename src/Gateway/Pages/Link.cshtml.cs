@@ -13,7 +13,8 @@ namespace Gateway.Pages;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
-internal sealed class LinkModel(LinkRedemption redemption, SignInRequests requests, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
+internal sealed class LinkModel(
+    LinkRedemption redemption, SignInRequests requests, PendingSignIns pendings, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
 {
     public SignInStatus Status { get; private set; }
 
@@ -65,14 +66,15 @@ internal sealed class LinkModel(LinkRedemption redemption, SignInRequests reques
         return Page();
     }
 
+    /// <summary>A new link for an expired one (its token), or for the request waiting in this browser (no token).</summary>
     public async Task<IActionResult> OnPostResendAsync(string? t)
     {
         this.KeepTokenPrivate();
-        var result = await requests.ResendAsync(HttpContext, t);
+        var result = await requests.ResendAsync(HttpContext, string.IsNullOrEmpty(t) ? null : t);
         return result.Status switch
         {
-            SignInStatus.Accepted => Redirect(paths.CheckEmail),
-            SignInStatus.RateLimited => this.TooMany(result.RetryAfter),
+            SignInStatus.Accepted => Redirect(paths.CheckEmail + "?resent=true"),
+            SignInStatus.RateLimited => this.TooMany(result.RetryAfter, paths.SignIn),
             SignInStatus.Unavailable => this.SignInUnavailable(),
             _ => Redirect(paths.SignIn),
         };
@@ -83,7 +85,11 @@ internal sealed class LinkModel(LinkRedemption redemption, SignInRequests reques
         var view = await redemption.ViewLinkAsync(HttpContext, token);
         Status = view.Status;
         MaskedEmail = view.MaskedEmail;
-        CanResend = view.Status == SignInStatus.Expired;
         Token = view.Status is SignInStatus.Used or SignInStatus.Invalid ? null : token;
+
+        // An expired link still names its request; a used or unknown one names none, but this browser may be
+        // waiting for a newer one, whose address the server knows. Otherwise only the form can ask again.
+        CanResend = view.Status == SignInStatus.Expired
+            || (Token is null && await pendings.InBrowserAsync(HttpContext) is not null);
     }
 }

@@ -6,12 +6,17 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Gateway.Pages;
 
+/// <summary>Where the error page offers to go back to, set by the page that refused.</summary>
+internal sealed record WayBack(string Url);
+
 /// <summary>Answers the sign-in pages share; the status code pages render them as the error page.</summary>
 internal static class PageModelExtensions
 {
-    public static StatusCodeResult TooMany(this PageModel page, TimeSpan? retryAfter)
+    /// <param name="back">The page to go back to once the wait is over (say, the sign-in form with its return URL).</param>
+    public static StatusCodeResult TooMany(this PageModel page, TimeSpan? retryAfter, string back)
     {
         RateLimitingExtensions.TooMany(page.HttpContext, retryAfter ?? TimeSpan.FromMinutes(1));
+        page.HttpContext.Features.Set(new WayBack(back));
         return new StatusCodeResult(StatusCodes.Status429TooManyRequests);
     }
 

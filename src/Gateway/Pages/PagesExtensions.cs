@@ -22,6 +22,7 @@ internal static class PagesExtensions
         services.AddAntiforgery(options => options.Cookie.Name = AntiforgeryCookie);
         services.AddConsumedCookie(_ => AntiforgeryCookie);
         services.AddConsumedCookie(_ => "__Host-" + AntiforgeryCookie);
+        services.AddSingleton<StaticAssets>();
 
         // Over https the antiforgery cookie gets what the session cookie gets. Its default, Secure only when the
         // request is https, misses the usual setup where a proxy ends TLS and the gateway sees http; and
@@ -38,6 +39,9 @@ internal static class PagesExtensions
         });
         return services;
     }
+
+    /// <summary>The pages' stylesheet and script (<see cref="StaticAssets"/>).</summary>
+    public static void MapPageAssets(this WebApplication app) => app.Services.GetRequiredService<StaticAssets>().Map(app);
 
     public const string AntiforgeryCookie = "gw_csrf";
 

@@ -19,7 +19,7 @@ namespace Gateway.Pages;
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 internal sealed class SignInModel(
-    SignInRequests signIn, ServedHosts hosts, Handoff handoff, GatewayPaths paths, SessionCookie sessionCookie, SessionValidator sessions) : PageModel
+    SignInRequests signIn, PendingSignIns pendings, ServedHosts hosts, Handoff handoff, GatewayPaths paths, SessionCookie sessionCookie, SessionValidator sessions) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 
@@ -42,10 +42,19 @@ internal sealed class SignInModel(
         }
 
         SignedOut = signedOut;
+        if (!Fresh && User.Identity?.IsAuthenticated == true)
+        {
+            return this.ReturnTo(ReturnUrl, hosts); // signed in already (perhaps in another tab): on to where they were going
+        }
+
         if (Fresh && SessionCredential.FromGatewayCookie(Request, sessionCookie) is { } credential
             && await sessions.ValidateAsync(credential, HttpContext.RequestAborted) is { Status: SessionStatus.Valid, Session.Email: { } email })
         {
             Email = email;
+        }
+        else if (await pendings.InBrowserAsync(HttpContext) is { } pending)
+        {
+            Email = pending.Email; // "use another address": the one this browser asked with, to correct
         }
 
         return Page();
@@ -65,7 +74,7 @@ internal sealed class SignInModel(
             case SignInStatus.Accepted:
                 return Redirect(paths.CheckEmail);
             case SignInStatus.RateLimited:
-                return this.TooMany(result.RetryAfter);
+                return this.TooMany(result.RetryAfter, paths.SignIn + (ReturnUrl == "/" ? "" : QueryString.Create("returnUrl", ReturnUrl).ToUriComponent()));
             case SignInStatus.Unavailable:
                 return this.SignInUnavailable();
             default:

@@ -55,6 +55,13 @@ internal sealed class ProxyGate(
             return next(context); // judged at the second place, after the request limits and the path guard
         }
 
+        if (paths.IsReserved(context.Request.Path.Value))
+        {
+            // Only a catch-all route reaches here: the prefix is the gateway's, and no route may claim paths under it.
+            var notFound = Errors.GatewayError.Default(StatusCodes.Status404NotFound);
+            return Errors.GatewayError.WriteAsync(context, StatusCodes.Status404NotFound, notFound.Title, notFound.Detail);
+        }
+
         RoutePolicy policy;
         ValueTask<SessionCheck> check;
         try

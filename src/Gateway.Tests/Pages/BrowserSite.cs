@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Gateway.Tests.Pages;
+
+/// <summary>
+/// The gateway on a real loopback port for a real browser, as the quick start runs it: the sample app behind it, the
+/// fake Kratos, mail to the test SMTP server. Its public origin is its own loopback address, so emailed links open
+/// here; the fake clock starts at the machine's time, because the browser judges cookie expiry by its own clock.
+/// </summary>
+public sealed class BrowserSite : IAsyncDisposable
+{
+    private BrowserSite(GatewayApp app, string origin)
+    {
+        App = app;
+        Origin = origin;
+    }
+
+    public GatewayApp App { get; }
+
+    /// <summary>http://127.0.0.1:{port}</summary>
+    public string Origin { get; }
+
+    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var port = FreePort();
+        var sample = $"http://127.0.0.1:{FreePort()}";
+        var origin = $"http://127.0.0.1:{port}";
+        var app = await GatewayApp.StartAsync(s =>
+        {
+            s["Gateway:PublicOrigin"] = origin;
+            s["Sample:Url"] = sample;
+            s["Assertion:Enabled"] = "true";
+            s["ReverseProxy:Clusters:app:Destinations:one:Address"] = sample + "/";
+            configure?.Invoke(s);
+        }, kestrel: true, port: port);
+        app.Time.SetUtcNow(DateTimeOffset.UtcNow);
+        return new BrowserSite(app, origin);
+    }
+
+    /// <summary>The sign-in email to <paramref name="email"/> (passing over earlier ones): the full link a person clicks, the code, the token.</summary>
+    public async Task<(string Link, string Code, string Token)> MailAsync(string email, params string[] notTokens)
+    {
+        var mail = await App.MailToAsync(email, notTokens);
+        return (Origin + mail.LinkPath, mail.Code, mail.Token);
+    }
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
