@@ -80,6 +80,6 @@ public sealed partial class StaticAssetsTests
         Assert.Equal(HttpStatusCode.OK, css.StatusCode);
     }
 
-    [GeneratedRegex("<link rel=\"stylesheet\" href=\"([^\"]+)\">")]
+    [GeneratedRegex("<link rel=\"stylesheet\" href=\"([^\"]+/site\\.css[^\"]*)\">")]
     private static partial Regex StylesheetUrl();
 }
