@@ -114,41 +114,9 @@ internal sealed partial class AssertionKeys
                         ?? throw new StateUnavailableException("The assertion key ring vanished while it was being made.");
             }
 
-            if (Lost(stored, now) is not null && await store.AddAsync(RotationLockKey, [1], TimeSpan.FromMinutes(1), CancellationToken.None))
-            {
-                try
-                {
-                    // An instance that started after the loss made a ring of its own: merge back what this one held.
-                    stored = await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None) ?? stored;
-                    if (Lost(stored, now) is { } merged)
-                    {
-                        await store.SetAsync(RingKey, merged, AssertionKeysJsonContext.Default.StoredRing, StoreFor, CancellationToken.None);
-                        stored = merged;
-                    }
-                }
-                finally
-                {
-                    await store.RemoveAsync(RotationLockKey, CancellationToken.None);
-                }
-            }
-
-            if (Rotate(stored, now) is not null && await store.AddAsync(RotationLockKey, [1], TimeSpan.FromMinutes(1), CancellationToken.None))
-            {
-                try
-                {
-                    // Read again under the lock: another instance may have rotated since.
-                    stored = await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None) ?? stored;
-                    if (Rotate(stored, now) is { } rotated)
-                    {
-                        await store.SetAsync(RingKey, rotated, AssertionKeysJsonContext.Default.StoredRing, StoreFor, CancellationToken.None);
-                        stored = rotated;
-                    }
-                }
-                finally
-                {
-                    await store.RemoveAsync(RotationLockKey, CancellationToken.None);
-                }
-            }
+            // An instance that started after the loss made a ring of its own: merge back what this one held.
+            stored = await ChangeUnderLockAsync(stored, r => Lost(r, now));
+            stored = await ChangeUnderLockAsync(stored, r => Rotate(r, now));
 
             var ring = Build(stored, now);
             current = ring;
@@ -178,6 +146,34 @@ internal sealed partial class AssertionKeys
 
     // Written with each rotation; lapses only if no instance ran for twice the rotation period.
     private TimeSpan StoreFor => rotation * 2 + PublishAhead;
+
+    /// <summary>
+    /// Applies a change the ring needs, under the rotation lock and to the ring as it is then (another instance may
+    /// have made the same change since); without the lock, leaves it to the instance holding it.
+    /// </summary>
+    private async Task<StoredRing> ChangeUnderLockAsync(StoredRing stored, Func<StoredRing, StoredRing?> change)
+    {
+        if (change(stored) is null || !await store.AddAsync(RotationLockKey, [1], TimeSpan.FromMinutes(1), CancellationToken.None))
+        {
+            return stored;
+        }
+
+        try
+        {
+            stored = await store.GetAsync(RingKey, AssertionKeysJsonContext.Default.StoredRing, CancellationToken.None) ?? stored;
+            if (change(stored) is { } changed)
+            {
+                await store.SetAsync(RingKey, changed, AssertionKeysJsonContext.Default.StoredRing, StoreFor, CancellationToken.None);
+                stored = changed;
+            }
+
+            return stored;
+        }
+        finally
+        {
+            await store.RemoveAsync(RotationLockKey, CancellationToken.None);
+        }
+    }
 
     /// <summary>
     /// The ring with the keys this instance held that <paramref name="stored"/> lacks and that no rotation retired
