@@ -38,6 +38,15 @@ public sealed class SignInJourneyTests(Chromium chromium, SignInJourneyTests.Sit
         await page.ShotAsync("check-email", forReadme: true);
 
         var (link, _, _) = await SiteUnderTest.MailAsync("alice@example.com");
+
+        // The email as a mail client shows it: the button, and the same link as a plain URL under it.
+        var email = await chromium.NewPageAsync(SiteUnderTest);
+        await email.SetContentAsync((await SiteUnderTest.App.MailToAsync("alice@example.com")).Message.HtmlBody!);
+        Assert.Equal(link, await email.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).GetAttributeAsync("href"));
+        await Expect(email.GetByText(link, new() { Exact = true })).ToBeVisibleAsync();
+        await email.ShotAsync("email", forReadme: true);
+        await email.CloseAsync();
+
         await page.GotoAsync(link);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
