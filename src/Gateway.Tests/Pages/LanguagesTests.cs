@@ -66,6 +66,19 @@ public sealed partial class LanguagesTests
     }
 
     [Fact]
+    public async Task TheErrorPageStillEnglishSaysSoToAGermanBrowser()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var request = Http.Navigate("/_gateway/no-such-page");
+        request.Headers.AcceptLanguage.ParseAdd("de");
+
+        var page = await (await new TestBrowser(app).SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+
+        Assert.Contains("<html lang=\"en\">", page);
+        Assert.Contains("<h1>Not found</h1>", page);
+    }
+
+    [Fact]
     public async Task AWrongCodeIsToldInGerman()
     {
         await using var app = await GatewayApp.StartAsync();
