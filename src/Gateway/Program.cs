@@ -58,6 +58,7 @@ builder.Services.AddAssertions();
 builder.Services.AddGatewayProxy(builder.Configuration);
 builder.Services.AddForwardAuth();
 builder.Services.AddGatewayPages(paths);
+builder.Services.AddGatewayLanguages();
 builder.Services.AddSampleApp();
 
 var app = builder.Build();
@@ -72,6 +73,7 @@ start.Check(() => app.UseGatewayMetricsEndpoint(paths));
 app.UseAccessLog();
 app.UseProxyFastLane();
 app.UseMiddleware<Gateway.Headers.SecurityHeaders>();
+app.UseGatewayLanguages();
 app.UseGatewayErrors(paths);
 app.UseRequestLimits(paths);
 app.UsePathGuard();

@@ -39,7 +39,7 @@ public sealed class Chromium : IAsyncLifetime
     }
 
     /// <summary>A new browser profile (no cookies) at <paramref name="site"/>; 360 px wide is a small phone.</summary>
-    public async Task<IPage> NewPageAsync(BrowserSite site, int width = 1024, int height = 768, bool javaScript = true)
+    public async Task<IPage> NewPageAsync(BrowserSite site, int width = 1024, int height = 768, bool javaScript = true, string locale = "en-US")
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -47,7 +47,7 @@ public sealed class Chromium : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ColorScheme = ColorScheme.Light,
             JavaScriptEnabled = javaScript,
-            Locale = "en-US",
+            Locale = locale,
             TimezoneId = "UTC",
         });
         context.SetDefaultTimeout(15_000);

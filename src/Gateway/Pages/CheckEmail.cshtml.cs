@@ -5,6 +5,7 @@ using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Pages;
@@ -18,7 +19,8 @@ namespace Gateway.Pages;
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 internal sealed class CheckEmailModel(
-    CodeEntry codes, SignInRequests requests, PendingSignIns pendings, MagicLinkStore links, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
+    CodeEntry codes, SignInRequests requests, PendingSignIns pendings, MagicLinkStore links, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts,
+    IStringLocalizer<Text> text) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -93,11 +95,11 @@ internal sealed class CheckEmailModel(
         await LoadAsync();
         (Error, Expired) = result.Status switch
         {
-            SignInStatus.WrongCode => ($"That code is not right. {Plural(result.AttemptsLeft ?? 0)} left.", false),
+            SignInStatus.WrongCode => (text.WrongCode(result.AttemptsLeft ?? 0), false),
             SignInStatus.InvalidCode => (result.Message, false),
-            SignInStatus.TooManyAttempts => ("Too many wrong codes for this email. Ask for a new one.", true),
-            SignInStatus.Used => ("This code was used already. Ask for a new email.", true),
-            _ => ("This code has expired. Ask for a new email.", true),
+            SignInStatus.TooManyAttempts => (text["CheckEmail.TooManyAttempts"], true),
+            SignInStatus.Used => (text["CheckEmail.CodeUsed"], true),
+            _ => (text["CheckEmail.CodeExpired"], true),
         };
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
@@ -116,6 +118,4 @@ internal sealed class CheckEmailModel(
         WaitSeconds = Math.Max(0, (int)left.TotalSeconds);
         return pending;
     }
-
-    private static string Plural(int attempts) => attempts == 1 ? "1 attempt" : $"{attempts} attempts";
 }

@@ -3,6 +3,7 @@ using Gateway.SignIn;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Pages;
@@ -14,7 +15,8 @@ namespace Gateway.Pages;
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 internal sealed class LinkModel(
-    LinkRedemption redemption, SignInRequests requests, PendingSignIns pendings, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts) : PageModel
+    LinkRedemption redemption, SignInRequests requests, PendingSignIns pendings, GatewayPaths paths, Gateway.Hosts.ServedHosts hosts,
+    IStringLocalizer<Text> text) : PageModel
 {
     public SignInStatus Status { get; private set; }
 
@@ -54,8 +56,8 @@ internal sealed class LinkModel(
         {
             Status = result.Status;
             Error = result.Status == SignInStatus.WrongCode
-                ? $"That code is not right. {result.AttemptsLeft} {(result.AttemptsLeft == 1 ? "attempt" : "attempts")} left."
-                : "Enter the 6-digit code from the email.";
+                ? text.WrongCode(result.AttemptsLeft ?? 0)
+                : text["Code.Enter"];
         }
         else if (result.Status is SignInStatus.Expired or SignInStatus.TooManyAttempts)
         {

@@ -1,0 +1,148 @@
+using System.Collections;
+using System.Globalization;
+using System.Resources;
+using System.Text.RegularExpressions;
+using Gateway.Pages;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Gateway.Tests.Pages;
+
+/// <summary>The pages in every shipped language: each translation complete, chosen by Accept-Language.</summary>
+public sealed partial class LanguagesTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void GermanShips()
+    {
+        Assert.Equal(["en", "de"], Languages.Supported);
+    }
+
+    [Fact]
+    public void EveryShippedLanguageHasEveryKeyWithTheSamePlaceholders()
+    {
+        // The name IStringLocalizer<Text> looks for: a resource renamed or moved would leave the pages blank keys.
+        var resources = new ResourceManager("Gateway.Pages.Text", typeof(Text).Assembly);
+        var neutral = Read(resources, CultureInfo.InvariantCulture);
+        Assert.NotEmpty(neutral);
+
+        var problems = new List<string>();
+        foreach (var language in Languages.Supported.Where(l => l != Languages.Neutral))
+        {
+            var translated = Read(resources, CultureInfo.GetCultureInfo(language));
+            foreach (var (key, english) in neutral)
+            {
+                if (!translated.TryGetValue(key, out var text) || string.IsNullOrWhiteSpace(text))
+                {
+                    problems.Add($"{language}: {key} is missing");
+                }
+                else if (!Placeholders(english).SetEquals(Placeholders(text)))
+                {
+                    problems.Add($"{language}: {key} has placeholders {string.Join(",", Placeholders(text))}, English has {string.Join(",", Placeholders(english))}");
+                }
+            }
+
+            problems.AddRange(translated.Keys.Except(neutral.Keys).Select(key => $"{language}: {key} is not in Text.resx"));
+        }
+
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task AcceptLanguageGermanGetsTheGermanSignInPage()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var browser = new TestBrowser(app);
+
+        var german = await GetSignInAsync(browser, "de-DE,de;q=0.9,en;q=0.8");
+        var french = await GetSignInAsync(browser, "fr-FR,fr;q=0.9");
+
+        Assert.Contains("<html lang=\"de\">", german);
+        Assert.Contains("<h1>Anmelden</h1>", german);
+        Assert.Contains("Geben Sie Ihre E-Mail-Adresse ein, und wir senden Ihnen einen Link zur Anmeldung. Ein Passwort ist nicht nötig.", german);
+        Assert.Contains("<html lang=\"en\">", french);
+        Assert.Contains("<h1>Sign in</h1>", french);
+    }
+
+    [Fact]
+    public async Task TheErrorPageStillEnglishSaysSoToAGermanBrowser()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var request = Http.Navigate("/_gateway/no-such-page");
+        request.Headers.AcceptLanguage.ParseAdd("de");
+
+        var page = await (await new TestBrowser(app).SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+
+        Assert.Contains("<html lang=\"en\">", page);
+        Assert.Contains("<h1>Not found</h1>", page);
+    }
+
+    [Fact]
+    public async Task AWrongCodeIsToldInGerman()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var browser = new TestBrowser(app);
+        await browser.RequestLinkAsync("alice@example.com");
+
+        var page = await browser.GetAsync("/_gateway/check-email");
+        var form = await page.Content.ReadAsStringAsync(Cancel);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/check-email")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["code"] = "000000",
+                ["__RequestVerificationToken"] = Antiforgery().Match(form).Groups[1].Value,
+            }),
+        };
+        request.Headers.Accept.ParseAdd("text/html");
+        request.Headers.TryAddWithoutValidation("Sec-Fetch-Mode", "navigate");
+        request.Headers.AcceptLanguage.ParseAdd("de");
+        var answer = await (await browser.SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+
+        Assert.Contains("Dieser Code ist nicht richtig. Noch", answer);
+    }
+
+    [Collection(ChromiumCollection.Name)]
+    public sealed class InChromium(Chromium chromium)
+    {
+        [Fact]
+        public async Task AGermanBrowserGetsTheSignInPageInGermanWithNoAxeViolations()
+        {
+            await using var site = await BrowserSite.StartAsync();
+            var page = await chromium.NewPageAsync(site, locale: "de-DE");
+
+            await page.GotoAsync("/reports/q1");
+
+            await Expect(page).ToHaveTitleAsync("Anmelden");
+            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "de");
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Anmeldelink per E-Mail senden" })).ToBeVisibleAsync();
+            await Expect(page.GetByLabel("E-Mail-Adresse")).ToBeVisibleAsync();
+            await page.AssertAccessibleAsync();
+            await page.ShotAsync("sign-in-de");
+        }
+    }
+
+    private static async Task<string> GetSignInAsync(TestBrowser browser, string acceptLanguage)
+    {
+        var request = Http.Navigate("/_gateway/sign-in");
+        request.Headers.AcceptLanguage.ParseAdd(acceptLanguage);
+        return await (await browser.SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+    }
+
+    private static Dictionary<string, string> Read(ResourceManager resources, CultureInfo culture)
+    {
+        // tryParents: false, so a missing translation is not hidden by the English it would fall back to.
+        var set = resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false);
+        Assert.True(set is not null, $"No resources for '{culture.Name}'");
+        return set.Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => e.Value as string ?? "");
+    }
+
+    private static HashSet<string> Placeholders(string text) => [.. Placeholder().Matches(text).Select(m => m.Value)];
+
+    [GeneratedRegex(@"\{\d+(?:[,:][^}]*)?\}")]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex Antiforgery();
+}
