@@ -103,11 +103,11 @@ public sealed class EmbeddedGroupsTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync("/finance/ledger")).StatusCode);
 
         await WriteAsync("appsettings.json", """{ "Embedded": { "Groups": { "finance": [ "bob@example.com" ] } } }""");
-        await WaitUntilAsync(async () => (await bob.GetAsync("/finance/ledger")).StatusCode == HttpStatusCode.OK);
+        await Eventually.TrueAsync(async () => (await bob.GetAsync("/finance/ledger")).StatusCode == HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.Forbidden, (await ann.GetAsync("/finance/ledger")).StatusCode);
 
         await WriteAsync("appsettings.json", """{ "Embedded": { "Groups": { "finance": [ "ann@example.com", "bob@example..com" ] } } }""");
-        await WaitUntilAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
+        await Eventually.TrueAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
 
         var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
         Assert.Contains("Embedded:Groups:finance has 'b***@example..com'", error.Message);
@@ -123,16 +123,4 @@ public sealed class EmbeddedGroupsTests : IDisposable
         await File.WriteAllTextAsync(temporary, content, Cancel);
         File.Move(temporary, Path.Combine(directory, file), overwrite: true);
     }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 400 && !await condition(); i++)
-        {
-            await Task.Delay(25, Cancel);
-        }
-
-        Assert.True(await condition());
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
 }

@@ -41,7 +41,7 @@ public sealed class ConfigReloadTests : IDisposable
                   "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } },
                   "legacy": { "Destinations": { "old": { "Address": "legacy.internal:8080" } } } } } }
             """);
-        await WaitUntilAsync(() => reloads.Count > applied);
+        await Eventually.TrueAsync(() => reloads.Count > applied);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Browser().SendAsync(Http.Api("/reports/q1"), Cancel)).StatusCode);
         Assert.Empty(app.Upstream.Received);
@@ -65,7 +65,7 @@ public sealed class ConfigReloadTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/public/logo.png"), Cancel)).StatusCode);
 
         await WriteAsync("routes.json", """{ "ReverseProxy": { "Routes": { "app": { "ClusterId": "app", """);
-        await WaitUntilAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level == LogLevel.Error));
+        await Eventually.TrueAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level == LogLevel.Error));
         var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
         Assert.Contains("routes.json", error.Message);
 
@@ -75,7 +75,7 @@ public sealed class ConfigReloadTests : IDisposable
                 "Routes": { "extra": { "ClusterId": "extra", "Match": { "Path": "/extra/{**rest}" }, "Metadata": { "Gateway.Access": "Public" } } },
                 "Clusters": { "extra": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
             """);
-        await WaitUntilAsync(async () => (await app.Browser().GetAsync("/extra/x", Cancel)).StatusCode == HttpStatusCode.OK);
+        await Eventually.TrueAsync(async () => (await app.Browser().GetAsync("/extra/x", Cancel)).StatusCode == HttpStatusCode.OK);
 
         Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/public/logo.png"), Cancel)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.Browser().SendAsync(Http.Api("/inbox").With("X-Session-Token", alice.Token), Cancel)).StatusCode);
@@ -92,13 +92,13 @@ public sealed class ConfigReloadTests : IDisposable
 
         var applied = reloads.Count;
         await WriteAsync("routes.json", SignedIn.Replace("\"app.test\"", "\"app.test\", \"bad host\"", StringComparison.Ordinal));
-        await WaitUntilAsync(() => reloads.Count > applied);
+        await Eventually.TrueAsync(() => reloads.Count > applied);
         Assert.Equal(HttpStatusCode.OK, (await ask()).StatusCode);
         var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
         Assert.Contains("ReverseProxy:Routes:fa:Match:Hosts has 'bad host'", error.Message);
 
         await WriteAsync("routes.json", SignedIn);
-        await WaitUntilAsync(async () => (await ask()).StatusCode == HttpStatusCode.Unauthorized);
+        await Eventually.TrueAsync(async () => (await ask()).StatusCode == HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class ConfigReloadTests : IDisposable
                 "Routes": { "finance": { "ClusterId": "app", "Match": { "Path": "/finance/{**rest}" }, "Metadata": { "Gateway.AllowedGroups": "finance;\u0007" } } },
                 "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
             """);
-        await WaitUntilAsync(() => reloads.Count > applied);
+        await Eventually.TrueAsync(() => reloads.Count > applied);
 
         var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
         Assert.Contains("ReverseProxy:Routes:finance:Metadata:Gateway.AllowedGroups has", error.Message);
@@ -145,7 +145,7 @@ public sealed class ConfigReloadTests : IDisposable
                 "Routes": { "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" }, "Metadata": { "Gateway.AssertionAudience": "inbox" } } },
                 "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
             """);
-        await WaitUntilAsync(async () => (await open()).IsSuccessStatusCode && app.Upstream.Last.Single(header) is not null);
+        await Eventually.TrueAsync(async () => (await open()).IsSuccessStatusCode && app.Upstream.Last.Single(header) is not null);
         Assert.Equal(["inbox"], new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(app.Upstream.Last.Single(header)).Audiences);
 
         await WriteAsync("routes.json", $$"""
@@ -153,7 +153,7 @@ public sealed class ConfigReloadTests : IDisposable
                 "Routes": { "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" }, "Metadata": { "Gateway.Assertion": "off" } } },
                 "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
             """);
-        await WaitUntilAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
+        await Eventually.TrueAsync(() => app.Services.GetFakeLogCollector().GetSnapshot().Any(r => r.Level >= LogLevel.Error));
         await open();
 
         Assert.NotNull(app.Upstream.Last.Single(header)); // the last good routes still send it
@@ -193,18 +193,6 @@ public sealed class ConfigReloadTests : IDisposable
         var temporary = Path.Combine(directory, file + ".tmp");
         await File.WriteAllTextAsync(temporary, content, Cancel);
         File.Move(temporary, Path.Combine(directory, file), overwrite: true);
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 400 && !await condition(); i++)
-        {
-            await Task.Delay(25, Cancel);
-        }
-
-        Assert.True(await condition());
     }
 
     /// <summary>Counts YARP's finished reloads, applied or refused, so a test waits for the reload instead of sleeping.</summary>

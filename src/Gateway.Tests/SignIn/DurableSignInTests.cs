@@ -119,7 +119,7 @@ public sealed class DurableSignInTests
         var later = new FakeTimeProvider(a.Time.GetUtcNow() + TimeSpan.FromMinutes(9));
         await using var b = await InstanceAsync(redis, prefix, ShortLease, s => s.AddSingleton<TimeProvider>(later), aliceExists: true);
         var logs = b.Services.GetFakeLogCollector();
-        await WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 4004));
+        await Eventually.TrueAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 4004), because: "timed out");
         await b.WhenBackgroundIdleAsync();
 
         var gaveUp = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 4004);
@@ -214,21 +214,11 @@ public sealed class DurableSignInTests
 
         await using var app = await InstanceAsync(redis, prefix);
         var logs = app.Services.GetFakeLogCollector();
-        await WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 4012));
+        await Eventually.TrueAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 4012), because: "timed out");
         await app.WhenBackgroundIdleAsync();
 
         Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 4012);
         var db = app.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
         Assert.Empty(await db.StreamRangeAsync(prefix + SignInQueue.Queue)); // not retried for ever by every instance
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 400 && !condition(); i++)
-        {
-            await Task.Delay(25, Cancel);
-        }
-
-        Assert.True(condition(), "timed out");
     }
 }

@@ -262,7 +262,7 @@ public sealed class MagicLinkFlowTests
 
         await new TestBrowser(app).RequestLinkAsync("alice@example.com");
         await app.Kratos.WhenCourierIdleAsync();
-        await WaitUntilAsync(() => app.Outbox.Pending == 1 && app.Smtp.Refusals > 0);
+        await Eventually.TrueAsync(() => app.Outbox.Pending == 1 && app.Smtp.Refusals > 0, attempts: 200);
         Assert.Empty(app.Smtp.Messages);
 
         app.Smtp.Down = false;
@@ -454,15 +454,5 @@ public sealed class MagicLinkFlowTests
         var session = app.Kratos.Sessions.Last();
         Assert.Equal("Mozilla/5.0 (TestBrowser)", session.UserAgent);
         Assert.Equal("127.0.0.1", session.IpAddress);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(25, Cancel);
-        }
-
-        Assert.True(condition());
     }
 }
