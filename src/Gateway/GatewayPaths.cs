@@ -31,6 +31,24 @@ internal sealed class GatewayPaths(string prefix)
     /// <summary>Where Kratos' courier delivers messages (courier.http.request_config.url in kratos.yml).</summary>
     public string KratosCourier => Prefix + "/kratos/courier";
 
+    /// <summary>The signed-in user's account page: their passkeys, added and removed (Passkeys/).</summary>
+    public string Account => Prefix + "/account";
+
+    /// <summary>Where the passkey ceremonies' JSON endpoints live (Passkeys/).</summary>
+    public string Passkeys => Prefix + "/passkeys";
+
+    /// <summary>
+    /// "Sign in faster next time with a passkey", offered after an email sign-in; <c>?returnUrl=</c> is where the
+    /// user goes on (after adding one, or "Not now").
+    /// </summary>
+    public string PasskeyOffer => Prefix + "/passkeys/offer";
+
+    /// <summary>
+    /// Where a browser goes when a route's <c>Gateway.RequireMethods</c> asks for a passkey the session was not proved
+    /// with (<c>?returnUrl=</c>): it leads to a passkey sign-in, or to adding a passkey first.
+    /// </summary>
+    public string PasskeyRequired => Prefix + "/passkeys/required";
+
     public string Error => Prefix + "/error";
 
     /// <summary>Branding files (the logo) at content-hashed names (Branding/).</summary>
