@@ -115,8 +115,11 @@ public sealed partial class FakeKratos : IDisposable
         }
     }
 
-    /// <summary>A session as a completed code login leaves it, for the identity with this email (created if absent).</summary>
-    public FakeSession AddSession(string email, TimeSpan? lifetime = null)
+    /// <summary>
+    /// A session as a completed code login leaves it (or another login: <paramref name="method"/> is its AMR, say
+    /// "passkey"), for the identity with this email (created if absent).
+    /// </summary>
+    public FakeSession AddSession(string email, TimeSpan? lifetime = null, string method = "code")
     {
         FakeIdentity identity;
         lock (gate)
@@ -125,7 +128,7 @@ public sealed partial class FakeKratos : IDisposable
             MarkVerifiedLocked(identity, time.GetUtcNow());
         }
 
-        return CreateSession(identity, lifetime ?? TimeSpan.FromHours(24), "127.0.0.1", "test", "");
+        return CreateSession(identity, lifetime ?? TimeSpan.FromHours(24), "127.0.0.1", "test", "", method);
     }
 
     /// <summary>As an admin's <c>DELETE /admin/sessions/{id}</c>: the session stays, inactive.</summary>

@@ -10,7 +10,8 @@ namespace Gateway.ForwardAuth;
 /// Answers a front proxy's auth request (nginx <c>auth_request</c>, Traefik <c>ForwardAuth</c>, Caddy
 /// <c>forward_auth</c>) about the request it holds: 200 with the identity headers when the route's policy lets the
 /// caller in, a sign-in redirect (browsers) or 401 (API callers) without a session, 403 when signed in but not
-/// allowed or when no route matches, 503 when the session authority cannot answer, 400 when the proxy sent no
+/// allowed, not signed in the way the route requires (API callers; browsers are sent to sign in that way) or when
+/// no route matches, 503 when the session authority cannot answer, 400 when the proxy sent no
 /// usable original address. The session is read and checked exactly as on the proxy path (same credential rules,
 /// same cached validator), from the headers the proxy copies from the original request.
 /// <para>
@@ -82,6 +83,13 @@ internal sealed partial class ForwardAuthEndpoint(
             if (!policy.IsPublic && !policy.Allows(session.Email, session.Groups))
             {
                 await SessionResponses.ForbidAsync(context, session.IdentityId);
+            }
+            else if (!policy.IsPublic && policy.RequiresProof && !policy.IsProvedBy(session))
+            {
+                // As on the proxy path: a passkey (or email) sign-in that comes back here; nginx gets its 401 for the redirect.
+                await (RequestKind.IsApi(context.Request)
+                    ? SessionResponses.RefuseUnprovedAsync(context, paths, policy.RequiredProof)
+                    : SignIn(context, nginx, SessionResponses.SignInProvedUrl(paths, forwarded.PathAndQuery, policy.RequiredProof, time.GetUtcNow())));
             }
             else if (!policy.IsPublic && policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
             {

@@ -45,9 +45,10 @@ internal sealed partial class Handoff(
     /// <summary>
     /// On an app host: where to send a browser with no session here (or one too old for the route) that wants
     /// <paramref name="localReturnUrl"/>. With <paramref name="freshSince"/> (Unix seconds), the sign-in origin hands
-    /// over only a session that began since then, and otherwise asks the user to sign in again.
+    /// over only a session that began since then, and otherwise asks the user to sign in again. With
+    /// <paramref name="passkey"/>, only a session proved by a passkey, and otherwise leads to the passkey page.
     /// </summary>
-    public string Begin(HttpContext context, string localReturnUrl, long? freshSince = null)
+    public string Begin(HttpContext context, string localReturnUrl, long? freshSince = null, bool passkey = false)
     {
         // One state per browser and host, kept while it lives, so tabs that start at once all finish.
         if (!context.Request.Cookies.TryGetValue(StateCookie, out var state) || !HandoffSecrets.IsWellFormed(state))
@@ -63,11 +64,16 @@ internal sealed partial class Handoff(
             query += QueryString.Create("since", since.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        if (passkey)
+        {
+            query += QueryString.Create("m", SessionResponses.PasskeyReason);
+        }
+
         return hosts.SignInOrigin + paths.Handoff + query.ToUriComponent();
     }
 
     /// <summary>On the sign-in origin: a ticket for the target when signed in here, else the sign-in page.</summary>
-    public async Task<IResult> IssueAsync(HttpContext context, string? to, string? s, string? since = null)
+    public async Task<IResult> IssueAsync(HttpContext context, string? to, string? s, string? since = null, string? m = null)
     {
         var target = ReturnUrl.Sanitize(to, hosts);
         if (hosts.IsAppHost(context.Request.Host) || !ReturnUrl.IsAbsolute(target) || !HandoffSecrets.IsWellFormed(s))
@@ -103,6 +109,12 @@ internal sealed partial class Handoff(
         {
             return TypedResults.Redirect(paths.SignIn
                 + (QueryString.Create("returnUrl", target) + QueryString.Create("reason", SessionResponses.FreshReason)).ToUriComponent());
+        }
+
+        // Likewise for a route that wants a passkey sign-in: the passkey page comes back to the target once there is one.
+        if (m == SessionResponses.PasskeyReason && !SignInProofs.AnyOf(session.Methods, SignInProof.Passkey))
+        {
+            return TypedResults.Redirect(paths.PasskeyRequired + QueryString.Create("returnUrl", target).ToUriComponent());
         }
 
         var ticket = HandoffSecrets.Create();

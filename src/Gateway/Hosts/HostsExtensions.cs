@@ -13,7 +13,7 @@ internal static class HostsExtensions
     /// <summary>The two ends of the handoff: the sign-in origin issues, an app host redeems.</summary>
     public static void MapHandoff(this WebApplication app, GatewayPaths paths)
     {
-        app.MapGet(paths.Handoff, (HttpContext context, Handoff handoff, string? to, string? s, string? since) => handoff.IssueAsync(context, to, s, since))
+        app.MapGet(paths.Handoff, (HttpContext context, Handoff handoff, string? to, string? s, string? since, string? m) => handoff.IssueAsync(context, to, s, since, m))
             .AllowAnonymous();
         app.MapGet(paths.HandoffCallback, (HttpContext context, Handoff handoff, string? t) => handoff.RedeemAsync(context, t))
             .AllowAnonymous();

@@ -13,7 +13,9 @@ namespace Gateway.Pages;
 /// The sign-in page, on the sign-in origin. On an app host it shows nothing: signing in happens on the sign-in
 /// origin, so the browser goes there, by the handoff that brings the session back to this host. With
 /// <c>reason=fresh</c> (a route wants a more recent sign-in) it says so and fills in the address of the session the
-/// browser holds, read here on the server: the address never travels in a URL.
+/// browser holds, read here on the server: the address never travels in a URL. With <c>reason=passkey</c> (a route
+/// wants a passkey sign-in) it leads on to the passkey page, or from an app host to a handoff that brings back only a
+/// passkey session.
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
@@ -36,9 +38,15 @@ internal sealed class SignInModel(
     {
         ReturnUrl = Hosts.ReturnUrl.Sanitize(returnUrl, hosts);
         Fresh = reason == SessionResponses.FreshReason;
+        var passkey = reason == SessionResponses.PasskeyReason;
         if (hosts.IsAppHost(Request.Host))
         {
-            return ToSignInOrigin(Fresh && long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh) ? fresh : null);
+            return ToSignInOrigin(Fresh && long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh) ? fresh : null, passkey);
+        }
+
+        if (passkey)
+        {
+            return Redirect(paths.PasskeyRequired + QueryString.Create("returnUrl", ReturnUrl).ToUriComponent());
         }
 
         SignedOut = signedOut;
@@ -85,8 +93,8 @@ internal sealed class SignInModel(
         }
     }
 
-    private RedirectResult ToSignInOrigin(long? freshSince = null) =>
+    private RedirectResult ToSignInOrigin(long? freshSince = null, bool passkey = false) =>
         Redirect(Hosts.ReturnUrl.IsAbsolute(ReturnUrl)
             ? hosts.SignInOrigin + paths.SignIn + QueryString.Create("returnUrl", ReturnUrl).ToUriComponent()
-            : handoff.Begin(HttpContext, ReturnUrl, freshSince));
+            : handoff.Begin(HttpContext, ReturnUrl, freshSince, passkey));
 }

@@ -1,4 +1,5 @@
 using Gateway.ForwardAuth;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -13,7 +14,12 @@ namespace Gateway.Routing;
 /// proxy's (<see cref="ForwardAuthRoutes"/>): checked alike, applied there, never given to YARP.
 /// </summary>
 internal sealed partial class CheckedConfigProvider(
-    IProxyConfigProvider loaded, IConfigValidator validator, GatewayPaths paths, ForwardAuthRoutes forwardAuth, ILogger<CheckedConfigProvider> logger)
+    IProxyConfigProvider loaded,
+    IConfigValidator validator,
+    GatewayPaths paths,
+    ForwardAuthRoutes forwardAuth,
+    IOptions<Passkeys.PasskeyOptions> passkeys,
+    ILogger<CheckedConfigProvider> logger)
     : IProxyConfigProvider, IDisposable
 {
     /// <summary>
@@ -86,6 +92,12 @@ internal sealed partial class CheckedConfigProvider(
         {
             Validated($"ReverseProxy:Routes:{route.RouteId}", validator.ValidateRouteAsync(route), problems);
             var policy = RoutePolicy.Parse(route, paths, problems);
+            if ((policy.RequiredProof & Sessions.SignInProof.Passkey) != 0 && !passkeys.Value.Enabled)
+            {
+                // Alone it would shut everyone out; beside email it would promise what no one can do.
+                problems.Add($"ReverseProxy:Routes:{route.RouteId}:Metadata:{RoutePolicy.RequireMethodsKey} names passkey, but Passkeys:Enabled is false, so no one can sign in with one; turn passkeys on or remove passkey from the route.");
+            }
+
             if (ForwardAuthRoutes.IsForwardAuth(route))
             {
                 forwardAuthRoutes.Add((route, policy));

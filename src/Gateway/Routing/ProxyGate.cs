@@ -113,6 +113,12 @@ internal sealed class ProxyGate(
                     return Refuse(context, Verdict.Forbidden); // no new sign-in would change that
                 }
 
+                // Before the age: the sign-in this asks for is also a fresh one.
+                if (policy.RequiresProof && !policy.IsProvedBy(session))
+                {
+                    return Refuse(context, Verdict.SignInProved(policy.RequiredProof, time.GetUtcNow()));
+                }
+
                 // Checked on every request, cached session or not: the route's limit runs against the clock, not the cache.
                 if (policy.LimitsSessionAge && policy.CheckAge(session, time.GetUtcNow()) is var age and not SessionAge.Accepted)
                 {
@@ -216,10 +222,15 @@ internal sealed class ProxyGate(
         // For a session too old for the route: what the new sign-in must satisfy.
         private (TimeSpan? MaxAge, DateTimeOffset FreshSince)? signInAgain;
 
+        // For a session not proved the way the route requires: how it must be, and when that was asked.
+        private (SignInProof Required, DateTimeOffset Now)? signInProved;
+
         public static Verdict Failed(Exception exception) => new() { exception = ExceptionDispatchInfo.Capture(exception) };
 
         public static Verdict SignInAgain(RoutePolicy policy, SessionAge age, DateTimeOffset now) =>
             new() { signInAgain = (age == SessionAge.SignInTooOld ? policy.MaxSessionAge : null, policy.FreshSince(now)) };
+
+        public static Verdict SignInProved(SignInProof required, DateTimeOffset now) => new() { signInProved = (required, now) };
 
         public Task AnswerAsync(HttpContext context, GatewayPaths paths)
         {
@@ -228,6 +239,11 @@ internal sealed class ProxyGate(
             if (signInAgain is var (maxAge, freshSince))
             {
                 return SessionResponses.SignInAgainAsync(context, paths, maxAge, freshSince);
+            }
+
+            if (signInProved is var (required, now))
+            {
+                return SessionResponses.SignInProvedAsync(context, paths, required, now);
             }
 
             return this == SignInRequired ? SessionResponses.ChallengeAsync(context, paths, unavailable: false)

@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Net.Mail;
-using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Routing;
@@ -23,10 +22,11 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
     public const string SessionLifetimeKey = "Gateway.SessionLifetime";
     public const string AssertionKey = "Gateway.Assertion";
     public const string AssertionAudienceKey = "Gateway.AssertionAudience";
+    public const string RequireMethodsKey = "Gateway.RequireMethods";
 
     private const string KeyPrefix = "Gateway.";
     private static readonly string[] KnownKeys =
-        [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowedGroupsKey, AllowRewriteHeadersKey, ActivityTimeoutKey, MaxSessionAgeKey, SessionLifetimeKey, AssertionKey, AssertionAudienceKey];
+        [AccessKey, AllowedEmailsKey, AllowedDomainsKey, AllowedGroupsKey, AllowRewriteHeadersKey, ActivityTimeoutKey, MaxSessionAgeKey, SessionLifetimeKey, AssertionKey, AssertionAudienceKey, RequireMethodsKey];
 
     // YARP keeps the activity timeout in whole milliseconds in an int.
     private static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(24);
@@ -57,6 +57,18 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
     /// <summary>How long after it began a session is accepted on this route, or null for as long as it lasts.</summary>
     public TimeSpan? SessionLifetime { get; init; }
+
+    /// <summary>
+    /// How the user must have signed in for this session (<c>Gateway.RequireMethods</c>): any one of these, or
+    /// <see cref="Sessions.SignInProof.None"/> for any way at all.
+    /// </summary>
+    public Sessions.SignInProof RequiredProof { get; init; }
+
+    /// <summary>True when the route asks how the session was proved; other routes never read the session's methods.</summary>
+    public bool RequiresProof => RequiredProof != Sessions.SignInProof.None;
+
+    /// <summary>True when <paramref name="session"/> was proved one of the ways the route requires (from its cached methods alone).</summary>
+    public bool IsProvedBy(Sessions.CachedSession session) => Sessions.SignInProofs.AnyOf(session.Methods, RequiredProof);
 
     /// <summary>True when the route asks something of the session's age; other routes never read the clock for it.</summary>
     public bool LimitsSessionAge => MaxSessionAge is not null || SessionLifetime is not null;
@@ -191,6 +203,14 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
         }
 
 
+        var requiredProof = Value(metadata, RequireMethodsKey) is { } methods
+            ? Sessions.SignInProofs.Parse(methods, $"{where}:Metadata:{RequireMethodsKey}", problems)
+            : Sessions.SignInProof.None;
+        if (isPublic && requiredProof != Sessions.SignInProof.None)
+        {
+            problems.Add($"{where} is 'Public' but also sets {RequireMethodsKey}; a public route asks for no session, so remove one or the other.");
+        }
+
         bool? assertion = null;
         if (Value(metadata, AssertionKey) is { } assert)
         {
@@ -223,10 +243,12 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
 
         var policy = isPublic || emails.Count > 0 || domains.Count > 0 ? new RoutePolicy(isPublic, emails, domains) : SignedIn;
         return allowRewriteHeaders || activityTimeout is not null || groups.Count > 0 || maxSessionAge is not null || sessionLifetime is not null || assertion is not null
+            || requiredProof != Sessions.SignInProof.None
             ? policy with
             {
                 AllowRewriteHeaders = allowRewriteHeaders, ActivityTimeout = activityTimeout, AllowedGroups = groups,
                 MaxSessionAge = maxSessionAge, SessionLifetime = sessionLifetime, Assertion = assertion, AssertionAudience = audience,
+                RequiredProof = requiredProof,
             }
             : policy;
     }
@@ -319,25 +341,4 @@ internal enum SessionAge
 
     /// <summary>The session began longer ago than the route's <see cref="RoutePolicy.SessionLifetime"/>.</summary>
     SessionTooOld,
-}
-
-/// <summary>
-/// The policy of each route YARP serves, read from the route's own configuration (the one YARP applied, never one
-/// still being checked) once per configuration instance, so a request costs one lookup.
-/// </summary>
-internal sealed class RoutePolicies
-{
-    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy> policies = new();
-    private readonly ConditionalWeakTable<RouteConfig, RoutePolicy>.CreateValueCallback parse;
-
-    public RoutePolicies(GatewayPaths paths) => parse = route =>
-    {
-        var problems = new List<string>();
-        var policy = RoutePolicy.Parse(route, paths, problems);
-
-        // Unreachable while every configuration reaches YARP through CheckedConfigProvider; refuse rather than guess.
-        return problems.Count == 0 ? policy : throw new InvalidOperationException(RoutingExtensions.Describe(problems));
-    };
-
-    public RoutePolicy Of(RouteConfig route) => policies.GetValue(route, parse);
 }

@@ -83,6 +83,61 @@ internal static partial class SessionResponses
         return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, "Fresh sign-in required", detail);
     }
 
+    // The policy-denial reason (Telemetry/) for a session not proved the way its route requires.
+    private const string UnprovedReason = "method_required";
+
+    /// <summary>
+    /// The sign-in page's query value for a route that wants a passkey sign-in (<c>Gateway.RequireMethods</c>): on the
+    /// sign-in origin it leads on to the passkey page; on an app host, to the sign-in origin by a handoff that brings
+    /// back only a passkey session.
+    /// </summary>
+    public const string PasskeyReason = "passkey";
+
+    /// <summary>
+    /// A signed-in user whose session was not proved the way the route requires (<c>Gateway.RequireMethods</c>):
+    /// browsers go through the sign-in page to a passkey sign-in (or, for <c>email</c> alone, a new sign-in by email)
+    /// and come back here; API callers get a 403 saying which sign-in is needed.
+    /// </summary>
+    public static Task SignInProvedAsync(HttpContext context, GatewayPaths paths, SignInProof required, DateTimeOffset now)
+    {
+        var request = context.Request;
+        if (RequestKind.IsApi(request))
+        {
+            return RefuseUnprovedAsync(context, paths, required);
+        }
+
+        Telemetry.GatewayMetrics.Of(context).PolicyDenied(UnprovedReason);
+        context.Response.Redirect(SignInProvedUrl(paths, UriHelper.BuildRelative(request.PathBase, request.Path, request.QueryString), required, now));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Where a browser goes to sign in as <paramref name="required"/> asks, returning to <paramref name="returnUrl"/>:
+    /// relative, so on an app host its own sign-in page starts the handoff, as for a fresh sign-in.
+    /// </summary>
+    public static string SignInProvedUrl(GatewayPaths paths, string returnUrl, SignInProof required, DateTimeOffset now) =>
+        (required & SignInProof.Passkey) != 0
+            ? paths.SignIn + (QueryString.Create("returnUrl", returnUrl) + QueryString.Create("reason", PasskeyReason)).ToUriComponent()
+            : SignInAgainUrl(paths, returnUrl, now); // email alone: any new sign-in by email, which begins after now
+
+    /// <summary>
+    /// An API caller's 403 for a session not proved the way the resource requires. Forbidden rather than 401: the
+    /// credential is good, a new one from another kind of sign-in is needed (<c>error</c> as RFC 9470's, which has no
+    /// parameter for the kind).
+    /// </summary>
+    public static Task RefuseUnprovedAsync(HttpContext context, GatewayPaths paths, SignInProof required)
+    {
+        Telemetry.GatewayMetrics.Of(context).PolicyDenied(UnprovedReason);
+        var passkey = (required & SignInProof.Passkey) != 0;
+        var (title, description, detail) = passkey
+            ? ("Passkey sign-in required", "A passkey sign-in is required",
+                $"This resource needs a session signed in with a passkey. Sign in with a passkey at {paths.SignIn} (add one after signing in by email), and use the new session token.")
+            : ("Email sign-in required", "An email sign-in is required",
+                $"This resource needs a session signed in by email. Sign in again at {paths.SignIn}, and use the new session token.");
+        context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"gateway\", error=\"insufficient_user_authentication\", error_description=\"{description}\"";
+        return GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, title, detail);
+    }
+
     private static string Describe(TimeSpan age) =>
         age.TotalDays >= 1 && age.TotalDays % 1 == 0 ? $"{age.TotalDays:0} day(s)"
         : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? $"{age.TotalHours:0} hour(s)"
