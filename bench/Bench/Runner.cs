@@ -84,6 +84,8 @@ internal sealed partial class Runner(string root, string configuration)
                 ("gateway, warm cache, metrics and traces on", TracedGateway, "token.lua", true, null, "/bench"),
                 // The route under /assert sends the signed identity assertion (bare YARP gets the same path).
                 ("gateway, warm cache, assertion", Gateway, "token.lua", true, null, AssertionPath),
+                // The route under /passkey requires a passkey sign-in (Gateway.RequireMethods), which the session has.
+                ("gateway, warm cache, passkey required", Gateway, "token.lua", true, null, PasskeyPath),
                 ("bare YARP, browser cookie", Bare, "cookie.lua", true, browser, "/bench"),
                 ("gateway, warm cache, browser cookie", Gateway, "cookie.lua", true, browser, "/bench"),
                 ("gateway, forward-auth endpoint, warm cache", Gateway, "forwardauth.lua", true, null, "/bench"),
@@ -125,6 +127,7 @@ internal sealed partial class Runner(string root, string configuration)
             var paired = samples["gateway, warm cache"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedBrowser = samples["gateway, warm cache, browser cookie"].Zip(samples["bare YARP, browser cookie"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedAssertion = samples["gateway, warm cache, assertion"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
+            var pairedPasskey = samples["gateway, warm cache, passkey required"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedMetrics = samples["gateway, warm cache, metrics on"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var pairedTraced = samples["gateway, warm cache, metrics and traces on"].Zip(samples["bare YARP"], (g, b) => g.Rps / b.Rps).ToList();
             var scrape = await ScrapeAsync(MetricsGateway);
@@ -167,7 +170,7 @@ internal sealed partial class Runner(string root, string configuration)
             var signIn = await SignInAsync();
             var memory = await Tickets.MeasureAsync(100_000);
 
-            var report = Report(medians, bare, paired, pairedBrowser, pairedAssertion, pairedMetrics, pairedTraced, scrape, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
+            var report = Report(medians, bare, paired, pairedBrowser, pairedAssertion, pairedPasskey, pairedMetrics, pairedTraced, scrape, rate, pace, pacedConnections, pacedBare, pacedGateway, pacedAdded, burstCalls, signIn, memory);
             Console.WriteLine();
             Console.WriteLine(report);
             await File.WriteAllTextAsync(Path.Combine(root, "bench", "results.md"), report);
@@ -190,7 +193,7 @@ internal sealed partial class Runner(string root, string configuration)
         }
     }
 
-    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, List<double> pairedAssertion, List<double> pairedMetrics, List<double> pairedTraced, (int Bytes, bool HasGatewayMetrics) scrape, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
+    private string Report(Dictionary<string, Sample> medians, Sample bare, List<double> paired, List<double> pairedBrowser, List<double> pairedAssertion, List<double> pairedPasskey, List<double> pairedMetrics, List<double> pairedTraced, (int Bytes, bool HasGatewayMetrics) scrape, double rate, double pace, int pacedConnections, Sample pacedBare, Sample pacedGateway, List<double> pacedAdded, long burstCalls, (Sample Max, Sample Paced, double PaceMs, Sample Control) signIn, (long Tickets, long SignIns) memory)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmark results").AppendLine();
@@ -212,6 +215,7 @@ internal sealed partial class Runner(string root, string configuration)
             + "200 with the identity headers) with no upstream hop of its own; it is set against bare YARP proxying the same token, the cost a front proxy adds per request by asking.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Warm cache against bare YARP round by round: {Rounds(paired)}; with a browser's cookie: {Rounds(pairedBrowser)}; with the signed identity assertion: {Rounds(pairedAssertion)}; "
+            + $"on a route that requires a passkey sign-in: {Rounds(pairedPasskey)}; "
             + $"with metrics on (`Telemetry:Prometheus:Enabled`): {Rounds(pairedMetrics)}; with metrics and traces on (OTLP to a sink on the upstream's core): {Rounds(pairedTraced)}.");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"The metrics arm's scrape after the rounds (`GET /_gateway/metrics` from loopback): {scrape.Bytes} bytes, gateway metrics present: {(scrape.HasGatewayMetrics ? "yes" : "NO")}.");
@@ -363,9 +367,14 @@ internal sealed partial class Runner(string root, string configuration)
             ["ReverseProxy__Routes__assert__ClusterId"] = "app",
             ["ReverseProxy__Routes__assert__Match__Path"] = "/assert/{**rest}",
             ["ReverseProxy__Routes__assert__Metadata__Gateway.Assertion"] = "true",
+            ["ReverseProxy__Routes__passkey__ClusterId"] = "app",
+            ["ReverseProxy__Routes__passkey__Match__Path"] = "/passkey/{**rest}",
+            ["ReverseProxy__Routes__passkey__Metadata__Gateway.RequireMethods"] = "passkey",
         };
 
     private const string AssertionPath = "/assert/bench";
+
+    private const string PasskeyPath = "/passkey/bench";
 
     private long? Allocated(int port)
     {

@@ -56,7 +56,8 @@ internal static class Servers
 
     /// <summary>
     /// /sessions/whoami after a delay (a self-hosted Kratos answers in about 20 ms at p50): tokens starting with
-    /// ory_st_valid are active sessions, anything else is 401. /calls counts whoami calls.
+    /// ory_st_valid are active sessions (signed in with a passkey, as the passkey arm's route requires), anything
+    /// else is 401. /calls counts whoami calls.
     /// </summary>
     public static void Kratos(int port, int delayMs)
     {
@@ -80,6 +81,7 @@ internal static class Servers
             await context.Response.WriteAsync($$"""
                 {"id":"{{id}}","active":true,"expires_at":"2099-01-01T00:00:00Z","authenticated_at":"2026-01-01T00:00:00Z",
                  "authenticator_assurance_level":"aal1","issued_at":"2026-01-01T00:00:00Z",
+                 "authentication_methods":[{"method":"passkey","aal":"aal1","completed_at":"2026-01-01T00:00:00Z"}],
                  "identity":{"id":"5ff66179-c240-4703-b0d8-494592cefff5","schema_id":"default","schema_url":"http://kratos/schemas/ZGVmYXVsdA","state":"active",
                  "traits":{"email":"bench@example.com"},"metadata_public":null,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"},
                  "devices":[]}

@@ -89,6 +89,35 @@ public sealed class ForwardAuthEndpointTests
     }
 
     [Fact]
+    public async Task ARouteThatRequiresAPasskeyAnswersAsOnTheProxyPath()
+    {
+        await using var app = await StartAsync(s => s.AddForwardAuthRoute("fa-vault", "app.test", "/vault/{**rest}", ("Gateway.RequireMethods", "passkey"), ("Gateway.Assertion", "true")));
+        var bob = app.Kratos.AddSession("bob@example.com"); // signed in by email
+        var ada = app.Kratos.AddSession("ada@example.com", method: "passkey");
+
+        var browser = await app.Browser().SendAsync(Ask("/vault/keys?id=7", Cookie(app, bob)), Cancel);
+        var nginx = await app.Browser().SendAsync(Ask("/vault/keys?id=7", Cookie(app, bob), endpoint: "/_gateway/auth/nginx"), Cancel);
+        var api = await app.Browser().SendAsync(Ask("/vault/keys", api: true).With("X-Session-Token", bob.Token), Cancel);
+        var nginxApi = await app.Browser().SendAsync(Ask("/vault/keys", endpoint: "/_gateway/auth/nginx", api: true).With("X-Session-Token", bob.Token), Cancel);
+        var other = await app.Browser().SendAsync(Ask("/reports", Cookie(app, bob)), Cancel);
+        var passkey = await app.Browser().SendAsync(Ask("/vault/keys", Cookie(app, ada)), Cancel);
+
+        Assert.Equal(HttpStatusCode.Redirect, browser.StatusCode);
+        Assert.Equal("/_gateway/sign-in?returnUrl=%2Fvault%2Fkeys%3Fid%3D7&reason=passkey", browser.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Unauthorized, nginx.StatusCode); // nginx' error_page 401 redirects to the header's address
+        Assert.Equal("/_gateway/sign-in?returnUrl=%2Fvault%2Fkeys%3Fid%3D7&reason=passkey", nginx.Headers.GetValues(ForwardAuthEndpoint.SignInHeader).Single());
+        Assert.Equal("Passkey sign-in required", await Http.AssertProblemAsync(api, 403));
+        Assert.Contains("error=\"insufficient_user_authentication\"", api.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.Forbidden, nginxApi.StatusCode); // not 401: a new email sign-in would not help
+        Assert.False(nginxApi.Headers.Contains(ForwardAuthEndpoint.SignInHeader));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, passkey.StatusCode);
+        Assert.Equal(ada.IdentityId, passkey.Headers.GetValues("X-Forwarded-User").Single());
+        var amr = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(passkey.Headers.GetValues("X-Gateway-Assertion").Single()).Claims.Where(c => c.Type == "amr");
+        Assert.Equal(["passkey"], amr.Select(c => c.Value));
+    }
+
+    [Fact]
     public async Task ASignedInUserIsLetThroughWithTheIdentityHeaders()
     {
         await using var app = await StartAsync();

@@ -55,13 +55,16 @@ public sealed class ManyHostsTests
     }
 
     /// <summary>The handoff's callback URL for this browser on <paramref name="appUrl"/>'s host, without following it.</summary>
-    private static async Task<Uri> CallbackUrlAsync(TestBrowser browser, string appUrl)
+    private static Task<Uri> CallbackUrlAsync(TestBrowser browser, string appUrl) => RedirectToAsync(browser, appUrl, "/_gateway/handoff/callback");
+
+    /// <summary>The first redirect to <paramref name="path"/> on the way from <paramref name="url"/>, without following it.</summary>
+    private static async Task<Uri> RedirectToAsync(TestBrowser browser, string url, string path)
     {
-        var response = await browser.GetAsync(appUrl);
+        var response = await browser.GetAsync(url);
         for (var hops = 0; hops < 10; hops++)
         {
             var location = new Uri(response.RequestMessage!.RequestUri!, response.Headers.Location!);
-            if (location.AbsolutePath == "/_gateway/handoff/callback")
+            if (location.AbsolutePath == path)
             {
                 return location;
             }
@@ -69,7 +72,7 @@ public sealed class ManyHostsTests
             response = await browser.FollowAsync(response);
         }
 
-        throw new InvalidOperationException("no handoff callback on the way");
+        throw new InvalidOperationException($"no redirect to {path} on the way");
     }
 
     [Theory]
@@ -141,6 +144,38 @@ public sealed class ManyHostsTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal(App + "/payroll/slips", page.RequestMessage!.RequestUri!.AbsoluteUri);
         Assert.Equal(2, app.Kratos.Sessions.Count);
+    }
+
+    [Fact]
+    public async Task AnAppHostRouteThatWantsAPasskeyGetsThePasskeySessionThroughTheSignInOriginWithoutALoop()
+    {
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            TwoApps(s);
+            s["ReverseProxy:Routes:vault:ClusterId"] = "app";
+            s["ReverseProxy:Routes:vault:Match:Path"] = "/vault/{**rest}";
+            s["ReverseProxy:Routes:vault:Match:Hosts:0"] = "app.example.com";
+            s["ReverseProxy:Routes:vault:Metadata:Gateway.RequireMethods"] = "passkey";
+        });
+        app.Kratos.AddIdentity("alice@example.com");
+        var cookies = new CookieContainer();
+        var browser = new TestBrowser(app, cookies);
+        await ToSignInFormAsync(browser, App + "/inbox");
+        Assert.Equal(HttpStatusCode.OK, (await browser.FollowAllAsync(await SignInByLinkAsync(app, browser, "alice@example.com", App + "/inbox"))).StatusCode);
+
+        // Signed in by email on both hosts: the sign-in origin does not hand that session over, it leads to the passkey page.
+        var passkeyPage = await RedirectToAsync(browser, App + "/vault/keys", "/_gateway/passkeys/required");
+        Assert.Equal(SignInOrigin + "/_gateway/passkeys/required?returnUrl=" + Uri.EscapeDataString(App + "/vault/keys"), passkeyPage.AbsoluteUri);
+        Assert.Single(app.Upstream.Received);
+
+        // A passkey sign-in there (the page is pk-web's; here its outcome: the sign-in origin's cookie holds a passkey session).
+        var passkey = app.Kratos.AddSession("alice@example.com", method: "passkey");
+        cookies.Add(new Uri(SignInOrigin), new Cookie(app.GatewayCookieName, app.GatewayCookieFor(passkey)));
+        var page = await browser.FollowAllAsync(await browser.GetAsync(App + "/vault/keys"));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(App + "/vault/keys", page.RequestMessage!.RequestUri!.AbsoluteUri);
+        Assert.Equal("echo /vault/keys", await TextAsync(page));
     }
 
     [Fact]

@@ -162,6 +162,37 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task AReloadWithAnUnknownRequiredMethodKeepsTheLastGoodRoutes()
+    {
+        await using var app = await StartAsync(upstream => $$"""
+            { "ReverseProxy": {
+                "Routes": {
+                  "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" } },
+                  "vault": { "ClusterId": "app", "Match": { "Path": "/vault/{**rest}" }, "Metadata": { "Gateway.RequireMethods": "passkey" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{upstream}}" } } } } } }
+            """);
+        var alice = app.Kratos.AddSession("alice@example.com");
+        async Task<HttpStatusCode> OpenAsync() =>
+            (await app.Browser().SendAsync(Http.Api("/vault/keys").With("X-Session-Token", alice.Token), Cancel)).StatusCode;
+        Assert.Equal(HttpStatusCode.Forbidden, await OpenAsync());
+
+        var applied = reloads.Count;
+        await WriteAsync("routes.json", $$"""
+            { "ReverseProxy": {
+                "Routes": {
+                  "app": { "ClusterId": "app", "Match": { "Path": "{**catch-all}" } },
+                  "vault": { "ClusterId": "app", "Match": { "Path": "/vault/{**rest}" }, "Metadata": { "Gateway.RequireMethods": "pasword" } } },
+                "Clusters": { "app": { "Destinations": { "one": { "Address": "{{app.Upstream.Url}}" } } } } } }
+            """);
+        await Eventually.TrueAsync(() => reloads.Count > applied);
+
+        Assert.Equal(HttpStatusCode.Forbidden, await OpenAsync()); // still asks for a passkey
+        Assert.Empty(app.Upstream.Received);
+        var error = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Error);
+        Assert.Contains("ReverseProxy:Routes:vault:Metadata:Gateway.RequireMethods has 'pasword', which is not a method; use passkey or email.", error.Message);
+    }
+
+    [Fact]
     public async Task RoutesThatDoNotParseStopTheStartNamingTheFile()
     {
         var start = () => StartAsync(_ => """{ "ReverseProxy": { "Routes": """);
