@@ -202,7 +202,6 @@ internal sealed record RoutePolicy(bool IsPublic, FrozenSet<string> AllowedEmail
             problems.Add($"{where} is 'Public' but also sets {MaxSessionAgeKey} or {SessionLifetimeKey}; a public route asks for no session, so remove one or the other.");
         }
 
-
         var requiredProof = Value(metadata, RequireMethodsKey) is { } methods
             ? Sessions.SignInProofs.Parse(methods, $"{where}:Metadata:{RequireMethodsKey}", problems)
             : Sessions.SignInProof.None;
