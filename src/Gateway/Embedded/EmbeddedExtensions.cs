@@ -17,6 +17,7 @@ internal static partial class EmbeddedExtensions
                 "SignIn:Method = recovery needs Kratos (set Kratos:PublicUrl); the embedded authority signs in with codes only (SignIn:Method = code).");
         services.AddSingleton(sp => new EmbeddedGroups(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILogger<EmbeddedGroups>>()));
         services.AddSingleton<IValidateOptions<EmbeddedOptions>, EmbeddedGroups.Validation>();
+        services.AddSingleton<EmbeddedSessions>();
         services.AddSingleton<EmbeddedAuthority>();
         services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());
