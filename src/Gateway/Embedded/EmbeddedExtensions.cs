@@ -9,7 +9,7 @@ namespace Gateway.Embedded;
 
 internal static partial class EmbeddedExtensions
 {
-    public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
+    public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
         services.AddValidatedOptions<SignInMethods.SignInMethodOptions>(SignInMethods.SignInMethodOptions.SectionName)
@@ -22,6 +22,14 @@ internal static partial class EmbeddedExtensions
         services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton(new CredentialFormat(EmbeddedAuthority.TokenPrefix));
+
+        // The relying party exists only when passkeys are on (an unreadable value is left to the options' validation).
+        if (!bool.TryParse(configuration[$"{Passkeys.PasskeyOptions.SectionName}:{nameof(Passkeys.PasskeyOptions.Enabled)}"], out var passkeys) || passkeys)
+        {
+            services.AddSingleton<EmbeddedPasskeyStore>();
+            services.AddSingleton<Passkeys.IPasskeyAuthority, EmbeddedPasskeys>();
+        }
+
         services.AddHostedService<EphemeralSessionsWarning>();
         return services;
     }
