@@ -78,7 +78,7 @@ internal sealed partial class EmbeddedPasskeys(
                 AssertionResponse = assertion,
                 OriginalOptions = AssertionOptions.FromJson(ceremony.OptionsJson),
                 StoredPublicKey = stored.PublicKey,
-                StoredSignatureCounter = stored.SignCount,
+                StoredSignatureCounter = 0, // the counter is checked below, where a regression is told apart
                 IsUserHandleOwnerOfCredentialIdCallback = (_, _) => Task.FromResult(true), // matched above
             }, cancellationToken);
         }
@@ -88,7 +88,7 @@ internal sealed partial class EmbeddedPasskeys(
         }
 
         // WebAuthn §7.2 step 21: a counter that does not move forward, once either side is non-zero, may be a cloned
-        // authenticator (Fido2 checks only a non-zero presented counter).
+        // authenticator (Fido2 would check only a non-zero presented counter, and not say so apart from other failures).
         if ((verified.SignCount != 0 || stored.SignCount != 0) && verified.SignCount <= stored.SignCount)
         {
             Log.CounterRegressed(logger, stored.SignCount, verified.SignCount);
