@@ -92,10 +92,10 @@ internal static partial class EmbeddedExtensions
 
     private static partial class Log
     {
-        [LoggerMessage(6102, LogLevel.Warning, "The embedded session authority keeps sessions in memory: they are lost on restart and not shared between instances. Configure Kratos (Kratos:PublicUrl) or a shared store for production use.")]
+        [LoggerMessage(6005, LogLevel.Warning, "The embedded session authority keeps sessions in memory: they are lost on restart and not shared between instances. Configure Kratos (Kratos:PublicUrl) or a shared store for production use.")]
         public static partial void EphemeralSessions(ILogger logger);
 
-        [LoggerMessage(6101, LogLevel.Warning, "An administrator ended every session of {Email}.")]
+        [LoggerMessage(6004, LogLevel.Warning, "An administrator ended every session of {Email}.")]
         public static partial void Revoked(ILogger logger, string email);
     }
 }
