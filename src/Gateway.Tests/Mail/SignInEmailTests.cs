@@ -238,7 +238,7 @@ public sealed partial class SignInEmailTests
     public async Task TheShippedExampleTemplatesLoadAndSignInWorks()
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "shipped-examples", "email-templates");
-        foreach (var file in new[] { "sign-in.subject.txt", "sign-in.html", "sign-in.txt" })
+        foreach (var file in new[] { "sign-in.subject.txt", "sign-in.html", "sign-in.txt", "sign-in.subject.de.txt", "sign-in.de.html", "sign-in.de.txt" })
         {
             Assert.True(File.Exists(Path.Combine(folder, file)), file);
         }
@@ -257,6 +257,13 @@ public sealed partial class SignInEmailTests
         Assert.Contains(WebUtility.HtmlEncode("http://gateway.test" + mail.LinkPath), mail.Message.HtmlBody);
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+
+        var german = new TestBrowser(app);
+        german.Headers.AcceptLanguage.ParseAdd("de");
+        var deutsch = await SignInEmailAsync(app, "bob@example.com", browser: german);
+        Assert.Equal("Ihr Acme-Anmeldelink", deutsch.Message.Subject);
+        Assert.Contains("Angefordert am 1. April 2026 um 09:00 UTC von Firefox unter Linux.", deutsch.Message.TextBody);
+        Assert.Contains("<html lang=\"de\">", deutsch.Message.HtmlBody);
     }
 
     [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
