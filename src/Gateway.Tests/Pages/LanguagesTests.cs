@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
 using Gateway.Pages;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -47,6 +49,24 @@ public sealed partial class LanguagesTests
         }
 
         Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task EveryErrorTitleAndDurationTheCodeComposesIsFoundInEveryShippedLanguage()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var text = app.Services.GetRequiredService<IStringLocalizer<Text>>();
+        int[] statuses = [400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504];
+        TimeSpan[] spans = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(13), TimeSpan.FromHours(1), TimeSpan.FromHours(5), TimeSpan.FromDays(1), TimeSpan.FromDays(3)];
+
+        foreach (var language in Languages.Supported)
+        {
+            var said = Text.In(language, () => statuses.SelectMany(status => { var e = Gateway.Errors.GatewayError.Default(text, status); return new[] { e.Title, e.Detail }; })
+                .Concat(spans.Select(span => text.Duration(span))).ToList());
+
+            // A missing key shows as its own name ("Error.404.Title", "Duration.Days").
+            Assert.All(said, s => Assert.DoesNotMatch(@"^(Error|Duration)\.", s));
+        }
     }
 
     [Fact]
