@@ -24,7 +24,7 @@ internal sealed partial class SignInTemplates
 
     public static readonly SignInTemplates Defaults = new([]);
 
-    // "" is the neutral files; then one entry per language that has any file of its own.
+    // "" is the neutral files; then one entry per language ("en" too) that has any file of its own.
     private readonly Dictionary<string, Parts> byLanguage;
 
     private SignInTemplates(Dictionary<string, Parts> byLanguage) => this.byLanguage = byLanguage;
@@ -65,7 +65,7 @@ internal sealed partial class SignInTemplates
 
         var before = problems.Count;
         var byLanguage = new Dictionary<string, Parts>(StringComparer.Ordinal);
-        foreach (var language in Languages.Supported.Select(l => l == Languages.Neutral ? "" : l))
+        foreach (var language in Languages.Supported.Prepend(""))
         {
             if (LoadLanguage(folder, language, problems) is { } parts)
             {
@@ -79,7 +79,7 @@ internal sealed partial class SignInTemplates
         }
 
         // A typo ("sign-in.fr.txt" with no French shipped, "sign-in.de.htm") would silently never be used.
-        var known = Languages.Supported.Select(l => l == Languages.Neutral ? "" : l)
+        var known = Languages.Supported.Prepend("")
             .SelectMany(l => new[] { SubjectFile, HtmlFile, TextFile }.Select(f => FileName(f, l)))
             .ToHashSet(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal))
