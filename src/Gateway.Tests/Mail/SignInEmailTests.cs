@@ -213,6 +213,9 @@ public sealed partial class SignInEmailTests
     [InlineData("sign-in.subject.txt", "Open {{link}}", "sign-in.subject.txt must not use {{link}}")]
     [InlineData("sign-in.subject.txt", "Sign in\nBcc: x@evil.example", "sign-in.subject.txt must be one line")]
     [InlineData("sign-in.htm", "{{link}}", "has none of sign-in.subject.txt, sign-in.html and sign-in.txt")]
+    [InlineData("sign-in.fr.txt", "{{link}}", "sign-in.fr.txt is for no language the gateway ships (en, de)")]
+    [InlineData("sign-in.de.txt", "Hallo {{product}}", "sign-in.de.txt has neither {{link}} nor {{code}}")]
+    [InlineData("sign-in.subject.de.txt", "Öffnen Sie {{link}}", "sign-in.subject.de.txt must not use {{link}}")]
     public async Task ABrokenTemplateStopsTheStartNamingFileAndPlaceholder(string file, string content, string message)
     {
         var folder = Directory.CreateTempSubdirectory("gw-templates-").FullName;
@@ -235,7 +238,7 @@ public sealed partial class SignInEmailTests
     public async Task TheShippedExampleTemplatesLoadAndSignInWorks()
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "shipped-examples", "email-templates");
-        foreach (var file in new[] { "sign-in.subject.txt", "sign-in.html", "sign-in.txt" })
+        foreach (var file in new[] { "sign-in.subject.txt", "sign-in.html", "sign-in.txt", "sign-in.subject.de.txt", "sign-in.de.html", "sign-in.de.txt" })
         {
             Assert.True(File.Exists(Path.Combine(folder, file)), file);
         }
@@ -254,6 +257,61 @@ public sealed partial class SignInEmailTests
         Assert.Contains(WebUtility.HtmlEncode("http://gateway.test" + mail.LinkPath), mail.Message.HtmlBody);
         var signedIn = await browser.SubmitAsync(mail.LinkPath, new Dictionary<string, string> { ["t"] = mail.Token });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+
+        var german = new TestBrowser(app);
+        german.Headers.AcceptLanguage.ParseAdd("de");
+        var deutsch = await SignInEmailAsync(app, "bob@example.com", browser: german);
+        Assert.Equal("Ihr Acme-Anmeldelink", deutsch.Message.Subject);
+        Assert.Contains("Angefordert am 1. April 2026 um 09:00 UTC von Firefox unter Linux.", deutsch.Message.TextBody);
+        Assert.Contains("<html lang=\"de\">", deutsch.Message.HtmlBody);
+    }
+
+    [Theory, MemberData(nameof(Methods.All), MemberType = typeof(Methods))]
+    public async Task AGermanBrowserGetsTheEmailInGerman(string method)
+    {
+        await using var app = await GatewayApp.StartAsync(method, s => s["Branding:ProductName"] = "Acme");
+        var browser = new TestBrowser(app);
+        browser.Headers.AcceptLanguage.ParseAdd("de-DE,de;q=0.9,en;q=0.5");
+
+        var mail = await SignInEmailAsync(app, browser: browser);
+
+        var message = mail.Message;
+        Assert.Equal("Bei Acme anmelden", message.Subject);
+        foreach (var part in new[] { message.TextBody!, message.HtmlBody! })
+        {
+            Assert.Contains("Bei Acme anmelden", part);
+            Assert.Contains(mail.Code, part);
+            Assert.Contains("Link und Code funktionieren einmal und laufen in 10 Minuten ab.", part);
+            Assert.Contains("Diese Anmeldung wurde am 1. April 2026 um 09:00 UTC von Firefox unter Linux angefordert. Diese E-Mail ging an a***@example.com.", part);
+            Assert.DoesNotContain("Sign in", part);
+        }
+
+        Assert.Contains("<html lang=\"de\">", message.HtmlBody);
+        Assert.Matches(@"<a href=""[^""]+"" style=""[^""]*"">Anmelden</a>", message.HtmlBody);
+    }
+
+    [Fact]
+    public async Task ALanguagesTemplateFileWinsForThatLanguageAndTheNeutralFileOrDefaultOtherwise()
+    {
+        var folder = Templates(subject: "Your {{product}} code", text: "{{link}}\n    {{code}}\n{{expires_in}}");
+        File.WriteAllText(Path.Combine(folder, "sign-in.subject.de.txt"), "Ihr {{product}}-Code");
+        await using var app = await GatewayApp.StartAsync(s =>
+        {
+            s["Mail:TemplatesDirectory"] = folder;
+            s["Branding:ProductName"] = "Acme";
+        });
+        var german = new TestBrowser(app);
+        german.Headers.AcceptLanguage.ParseAdd("de");
+
+        var de = await SignInEmailAsync(app, "alice@example.com", browser: german);
+        var en = await SignInEmailAsync(app, "bob@example.com");
+
+        Assert.Equal("Ihr Acme-Code", de.Message.Subject); // sign-in.subject.de.txt
+        Assert.EndsWith("\n10 Minuten", de.Message.TextBody!.TrimEnd()); // no sign-in.de.txt: the neutral file, values in German
+        Assert.Contains("Link und Code funktionieren einmal", de.Message.HtmlBody); // no HTML file at all: the German default
+        Assert.Equal("Your Acme code", en.Message.Subject);
+        Assert.EndsWith("\n10 minutes", en.Message.TextBody!.TrimEnd());
+        Assert.Contains("The link and the code work once", en.Message.HtmlBody);
     }
 
     private static string Templates(string? subject = null, string? html = null, string? text = null)

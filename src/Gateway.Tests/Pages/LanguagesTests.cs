@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
 using Gateway.Pages;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -50,6 +52,24 @@ public sealed partial class LanguagesTests
     }
 
     [Fact]
+    public async Task EveryErrorTitleAndDurationTheCodeComposesIsFoundInEveryShippedLanguage()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var text = app.Services.GetRequiredService<IStringLocalizer<Text>>();
+        int[] statuses = [400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504];
+        TimeSpan[] spans = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(13), TimeSpan.FromHours(1), TimeSpan.FromHours(5), TimeSpan.FromDays(1), TimeSpan.FromDays(3)];
+
+        foreach (var language in Languages.Supported)
+        {
+            var said = Text.In(language, () => statuses.SelectMany(status => { var e = Gateway.Errors.GatewayError.Default(text, status); return new[] { e.Title, e.Detail }; })
+                .Concat(spans.Select(span => text.Duration(span))).ToList());
+
+            // A missing key shows as its own name ("Error.404.Title", "Duration.Days").
+            Assert.All(said, s => Assert.DoesNotMatch(@"^(Error|Duration)\.", s));
+        }
+    }
+
+    [Fact]
     public async Task AcceptLanguageGermanGetsTheGermanSignInPage()
     {
         await using var app = await GatewayApp.StartAsync();
@@ -66,16 +86,74 @@ public sealed partial class LanguagesTests
     }
 
     [Fact]
-    public async Task TheErrorPageStillEnglishSaysSoToAGermanBrowser()
+    public async Task TheErrorPageSpeaksTheBrowsersLanguage()
     {
         await using var app = await GatewayApp.StartAsync();
         var request = Http.Navigate("/_gateway/no-such-page");
         request.Headers.AcceptLanguage.ParseAdd("de");
 
-        var page = await (await new TestBrowser(app).SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+        var german = await (await new TestBrowser(app).SendAsync(request)).Content.ReadAsStringAsync(Cancel);
+        var english = await (await new TestBrowser(app).SendAsync(Http.Navigate("/_gateway/no-such-page"))).Content.ReadAsStringAsync(Cancel);
 
-        Assert.Contains("<html lang=\"en\">", page);
-        Assert.Contains("<h1>Not found</h1>", page);
+        Assert.Contains("<html lang=\"de\">", german);
+        Assert.Contains("<title>Nicht gefunden", german);
+        Assert.Contains("<h1>Nicht gefunden</h1>", german);
+        Assert.Contains("<p>Unter dieser Adresse gibt es nichts.</p>", german);
+        Assert.Contains("Fehler 404", german);
+        Assert.Contains("<html lang=\"en\">", english);
+        Assert.Contains("<h1>Not found</h1>", english);
+        Assert.Contains("Error 404", english);
+    }
+
+    [Fact]
+    public async Task AnApiCallerGetsProblemDetailsInItsLanguageWithTheSameType()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var browser = new TestBrowser(app);
+
+        var german = await browser.SendAsync(Http.Api("/reports/q1").With("Accept-Language", "de-CH, de;q=0.9"));
+        var english = await browser.SendAsync(Http.Api("/reports/q1"));
+
+        Assert.Equal("Anmeldung erforderlich", await Http.AssertProblemAsync(german, 401));
+        Assert.Equal("Sign-in required", await Http.AssertProblemAsync(english, 401));
+        using var de = System.Text.Json.JsonDocument.Parse(await german.Content.ReadAsStringAsync(Cancel));
+        using var en = System.Text.Json.JsonDocument.Parse(await english.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("Diese Anfrage braucht eine angemeldete Sitzung. Melden Sie sich unter /_gateway/sign-in an oder senden Sie ein Sitzungstoken.",
+            de.RootElement.GetProperty("detail").GetString());
+        Assert.Equal(en.RootElement.GetProperty("type").GetString(), de.RootElement.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(de.RootElement.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task TooManyEmailsSaysTheWaitInGermanAndLeadsBack()
+    {
+        await using var app = await GatewayApp.StartAsync(s => s["SignIn:EmailRequestsPerWindow"] = "1");
+        var browser = new TestBrowser(app);
+        browser.Headers.AcceptLanguage.ParseAdd("de");
+        await browser.RequestLinkAsync("alice@example.com", "/reports/q1");
+        app.Time.Advance(TimeSpan.FromMinutes(2));
+
+        var refused = await browser.RequestLinkAsync("alice@example.com", "/reports/q1");
+        var page = await refused.Content.ReadAsStringAsync(Cancel);
+
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("<html lang=\"de\">", page);
+        Assert.Contains("<h1>Zu viele Versuche</h1>", page);
+        Assert.Contains("Bitte warten Sie 13 Minuten und versuchen Sie es dann erneut.", page);
+        Assert.Contains("<a href=\"/_gateway/sign-in?returnUrl=%2Freports%2Fq1\">Zurück zur Anmeldung</a>", page);
+    }
+
+    [Fact]
+    public async Task AMalformedAddressIsToldInGerman()
+    {
+        await using var app = await GatewayApp.StartAsync();
+        var browser = new TestBrowser(app);
+        browser.Headers.AcceptLanguage.ParseAdd("de");
+
+        var refused = await browser.RequestLinkAsync("alice@@example.com");
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("Geben Sie eine Adresse wie name@example.com ein, mit genau einem @.", await refused.Content.ReadAsStringAsync(Cancel));
     }
 
     [Fact]

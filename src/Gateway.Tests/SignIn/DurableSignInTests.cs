@@ -77,6 +77,27 @@ public sealed class DurableSignInTests
     }
 
     [Fact]
+    public async Task AGermanSignInStartedLaterByAnotherInstanceIsEmailedInGerman()
+    {
+        await using var redis = await RedisServer.SharedOrPrivateAsync();
+        var prefix = RedisServer.NewPrefix();
+        var a = await InstanceAsync(redis, prefix);
+        a.Kratos.FailWith = HttpStatusCode.ServiceUnavailable;
+        var browser = new TestBrowser(a);
+        browser.Headers.AcceptLanguage.ParseAdd("de-DE,de;q=0.9");
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.RequestLinkAsync("alice@example.com", "/inbox")).StatusCode);
+        await a.WhenBackgroundIdleAsync();
+        await using var b = await InstanceAsync(redis, prefix, aliceExists: true);
+
+        await a.DisposeAsync(); // handed back through Redis; B, asked in no language, starts it and sends the email
+
+        var mail = await b.MailToAsync("alice@example.com");
+        Assert.Equal("Bei your apps anmelden", mail.Message.Subject);
+        Assert.Contains("Link und Code funktionieren einmal und laufen in", mail.Message.TextBody);
+        Assert.Contains("<html lang=\"de\">", mail.Message.HtmlBody);
+    }
+
+    [Fact]
     public async Task ASignInHeldByAnInstanceThatDiesIsStartedByAnotherAfterTheLease()
     {
         await using var redis = await RedisServer.SharedOrPrivateAsync();

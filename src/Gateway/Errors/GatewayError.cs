@@ -1,10 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Localization;
 
 namespace Gateway.Errors;
 
 /// <summary>
 /// What the gateway wants to tell the caller about an error it produced. The status code pages re-execute into
 /// the error page, which reads this feature to render a page (browsers) or ProblemDetails (API callers).
+/// Title and detail are in the request's language (Accept-Language, Pages/Text.resx): callers pass text from
+/// <see cref="Pages.Text.Of"/>; the ProblemDetails <c>type</c> and status stay the same in every language.
 /// </summary>
 internal sealed record GatewayError(string Title, string Detail)
 {
@@ -38,21 +41,17 @@ internal sealed record GatewayError(string Title, string Detail)
     public static bool IsReExecuted(HttpContext context) =>
         context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null;
 
+    /// <summary>What the gateway tells about <paramref name="statusCode"/>, in the request's language (or what a refusal set).</summary>
     public static GatewayError For(HttpContext context, int statusCode) =>
-        context.Features.Get<GatewayError>() ?? Default(statusCode);
+        context.Features.Get<GatewayError>() ?? Default(Pages.Text.Of(context), statusCode);
 
-    public static GatewayError Default(int statusCode) => statusCode switch
+    /// <summary>The title and detail for a status, from the resources (Error.404.Title, ...), so they are translated.</summary>
+    public static GatewayError Default(IStringLocalizer text, int statusCode)
     {
-        StatusCodes.Status400BadRequest => new("Bad request", "The request could not be understood. Check the address and try again."),
-        StatusCodes.Status401Unauthorized => new("Sign-in required", "Sign in to continue."),
-        StatusCodes.Status403Forbidden => new("Access denied", "Your account is not allowed to open this page."),
-        StatusCodes.Status404NotFound => new("Not found", "There is nothing at this address."),
-        StatusCodes.Status405MethodNotAllowed => new("Method not allowed", "This address does not accept that kind of request."),
-        StatusCodes.Status413PayloadTooLarge => new("Request too large", "The request was larger than the gateway accepts."),
-        StatusCodes.Status429TooManyRequests => new("Too many attempts", "Please wait a little and try again."),
-        StatusCodes.Status502BadGateway => new("The application did not answer", "The application behind the gateway could not be reached. Try again in a moment."),
-        StatusCodes.Status503ServiceUnavailable => new("Temporarily unavailable", "The service is unavailable right now. Try again in a moment."),
-        StatusCodes.Status504GatewayTimeout => new("The application took too long", "The application behind the gateway did not answer in time. Try again in a moment."),
-        _ => new("Something went wrong", "The gateway could not complete the request. Try again in a moment."),
-    };
+        var known = statusCode is 400 or 401 or 403 or 404 or 405 or 413 or 429 or 502 or 503 or 504 ? statusCode : 500;
+        return new(text[$"Error.{known}.Title"], text[$"Error.{known}.Detail"]);
+    }
+
+    /// <summary><see cref="Default(IStringLocalizer, int)"/> in the request's language.</summary>
+    public static GatewayError Default(HttpContext context, int statusCode) => Default(Pages.Text.Of(context), statusCode);
 }

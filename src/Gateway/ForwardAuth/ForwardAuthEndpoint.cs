@@ -66,8 +66,8 @@ internal sealed partial class ForwardAuthEndpoint(
         if (routes.Find(forwarded, context) is not { Policy: var policy, Route.RouteId: var routeId })
         {
             Log.NoRoute(logger, forwarded.Host.Value!);
-            await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "No route",
-                "The gateway has no route for this address, so it does not let the request through.");
+            var text = Pages.Text.Of(context);
+            await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, text["Error.NoRoute.Title"], text["Error.NoRoute.Detail"]);
             return;
         }
 

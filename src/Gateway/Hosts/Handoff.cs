@@ -78,8 +78,7 @@ internal sealed partial class Handoff(
         var target = ReturnUrl.Sanitize(to, hosts);
         if (hosts.IsAppHost(context.Request.Host) || !ReturnUrl.IsAbsolute(target) || !HandoffSecrets.IsWellFormed(s))
         {
-            return Refuse(context, StatusCodes.Status400BadRequest, "This sign-in address is not valid",
-                "The address that brought you here is incomplete or was changed. Open the page you wanted again.");
+            return Refuse(context, StatusCodes.Status400BadRequest, "Handoff.Invalid");
         }
 
         var signIn = TypedResults.Redirect(paths.SignIn + QueryString.Create("returnUrl", target).ToUriComponent());
@@ -92,8 +91,7 @@ internal sealed partial class Handoff(
         if (check.Status == SessionStatus.Unavailable)
         {
             context.Response.Headers.RetryAfter = "5";
-            return Refuse(context, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
-                "The gateway cannot check your session right now. Try again in a moment.");
+            return Refuse(context, StatusCodes.Status503ServiceUnavailable, "Error.SignInUnavailable", "Handoff.Unchecked");
         }
 
         if (check is not { Status: SessionStatus.Valid, Session: { } session })
@@ -132,7 +130,7 @@ internal sealed partial class Handoff(
         KeepPrivate(context.Response);
         if (!hosts.IsAppHost(request.Host))
         {
-            return Refuse(context, StatusCodes.Status404NotFound, "Not found", "There is nothing at this address.");
+            return Refuse(context, StatusCodes.Status404NotFound, "Error.404");
         }
 
         var ticket = HandoffSecrets.IsWellFormed(t)
@@ -140,8 +138,7 @@ internal sealed partial class Handoff(
             : null;
         if (ticket is null || ticket.ExpiresAt <= time.GetUtcNow())
         {
-            return Refuse(context, StatusCodes.Status400BadRequest, "This sign-in step has expired",
-                "Signing you in on this site took too long or was already done. Open the page you wanted again.");
+            return Refuse(context, StatusCodes.Status400BadRequest, "Handoff.Expired");
         }
 
         var target = new Uri(ticket.Target);
@@ -151,8 +148,7 @@ internal sealed partial class Handoff(
             || sessionCookie.Unprotect(ticket.Session) is not { } sessionToken)
         {
             Log.Refused(logger, request.Host.Host);
-            return Refuse(context, StatusCodes.Status400BadRequest, "This sign-in belongs to another browser",
-                "This address signs in only the browser that asked for it. Open the page you wanted again in this browser.");
+            return Refuse(context, StatusCodes.Status400BadRequest, "Handoff.OtherBrowser");
         }
 
         sessionCookie.Append(context.Response, sessionToken, ticket.SessionExpiresAt);
@@ -162,9 +158,11 @@ internal sealed partial class Handoff(
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null ? a ?? b : a < b ? a : b;
 
-    private static IResult Refuse(HttpContext context, int status, string title, string detail)
+    /// <summary>Refuses with the text under <paramref name="key"/>.Title and .Detail (or the two keys given), in the request's language.</summary>
+    private static IResult Refuse(HttpContext context, int status, string key, string? detailKey = null)
     {
-        GatewayError.Set(context, status, title, detail);
+        var text = Pages.Text.Of(context);
+        GatewayError.Set(context, status, text[detailKey is null ? key + ".Title" : key], text[detailKey ?? key + ".Detail"]);
         return TypedResults.StatusCode(status); // the status code pages render it
     }
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Gateway.Pages;
+
 namespace Gateway.Mail;
 
 /// <summary>
@@ -51,12 +54,13 @@ internal static class DeviceName
         }
 
         var system = Systems.FirstOrDefault(s => ua.Contains(s.Token, StringComparison.Ordinal)).Name;
+        // Joined in the current UI language (the request's), as the email that shows it will be.
         return (browser, system) switch
         {
             (null, null) => null,
-            (null, _) => "a browser on " + system,
+            (null, _) => string.Format(CultureInfo.CurrentCulture, Text.Get("Device.BrowserOn"), system),
             (_, null) => browser,
-            _ => browser + " on " + system,
+            _ => string.Format(CultureInfo.CurrentCulture, Text.Get("Device.On"), browser, system),
         };
     }
 }

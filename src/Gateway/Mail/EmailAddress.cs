@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Gateway.Pages;
 
 namespace Gateway.Mail;
 
@@ -19,19 +20,20 @@ internal static class EmailAddress
     private const string LocalSpecials = "#$&'*+/=?^_`{|}~.-";
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
 
+    /// <summary>The address made canonical, or false with a message for the user in the current UI language.</summary>
     public static bool TryNormalize(string? input, out string email, out string error)
     {
         email = "";
         var value = (input ?? "").Trim();
         if (value.Length == 0)
         {
-            error = "Enter your email address.";
+            error = Text.Get("Email.Empty");
             return false;
         }
 
         if (value.Length > MaxLength * 4)
         {
-            error = "That email address is too long.";
+            error = Text.Get("Email.TooLong");
             return false;
         }
 
@@ -42,7 +44,7 @@ internal static class EmailAddress
         catch (ArgumentException)
         {
             // Lone surrogates and noncharacters (U+FFFE) are not text at all, and Normalize throws on them.
-            error = "That email address contains characters that are not valid.";
+            error = Text.Get("Email.NotValid");
             return false;
         }
 
@@ -51,7 +53,7 @@ internal static class EmailAddress
             var category = char.GetUnicodeCategory(c);
             if (char.IsControl(c) || char.IsWhiteSpace(c) || category is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
             {
-                error = "Email addresses cannot contain spaces, line breaks or invisible characters.";
+                error = Text.Get("Email.Spaces");
                 return false;
             }
         }
@@ -59,7 +61,7 @@ internal static class EmailAddress
         var at = value.IndexOf('@');
         if (at <= 0 || at != value.LastIndexOf('@') || at == value.Length - 1)
         {
-            error = "Enter an address like name@example.com, with exactly one @.";
+            error = Text.Get("Email.OneAt");
             return false;
         }
 
@@ -67,7 +69,7 @@ internal static class EmailAddress
         if (local.Length > MaxLocalLength || local.StartsWith('.') || local.EndsWith('.') || local.Contains("..", StringComparison.Ordinal)
             || !local.All(c => char.IsAsciiLetterOrDigit(c) || LocalSpecials.Contains(c)))
         {
-            error = "The part before the @ can use letters, digits and . _ + - only.";
+            error = Text.Get("Email.LocalPart");
             return false;
         }
 
@@ -78,7 +80,7 @@ internal static class EmailAddress
         }
         catch (ArgumentException)
         {
-            error = "The part after the @ is not a valid domain.";
+            error = Text.Get("Email.Domain");
             return false;
         }
 
@@ -86,14 +88,14 @@ internal static class EmailAddress
         if (labels.Length < 2 || labels[^1].All(char.IsAsciiDigit)
             || labels.Any(l => l.Length is 0 or > 63 || l.StartsWith('-') || l.EndsWith('-') || !l.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
         {
-            error = "The part after the @ is not a valid domain.";
+            error = Text.Get("Email.Domain");
             return false;
         }
 
         email = local + "@" + domain;
         if (email.Length > MaxLength)
         {
-            error = "That email address is too long.";
+            error = Text.Get("Email.TooLong");
             email = "";
             return false;
         }

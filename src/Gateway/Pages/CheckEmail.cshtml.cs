@@ -96,7 +96,7 @@ internal sealed class CheckEmailModel(
         (Error, Expired) = result.Status switch
         {
             SignInStatus.WrongCode => (text.WrongCode(result.AttemptsLeft ?? 0), false),
-            SignInStatus.InvalidCode => (result.Message, false),
+            SignInStatus.InvalidCode => (text["Code.Enter"], false),
             SignInStatus.TooManyAttempts => (text["CheckEmail.TooManyAttempts"], true),
             SignInStatus.Used => (text["CheckEmail.CodeUsed"], true),
             _ => (text["CheckEmail.CodeExpired"], true),

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
 
 namespace Gateway.Pages;
 
@@ -13,17 +14,17 @@ namespace Gateway.Pages;
 [AllowAnonymous]
 [IgnoreAntiforgeryToken]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayPaths paths) : PageModel
+internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayPaths paths, IStringLocalizer<Text> text) : PageModel
 {
     public int Status { get; private set; }
 
-    public GatewayError Error { get; private set; } = GatewayError.Default(500);
+    public GatewayError Error { get; private set; } = new("", "");
 
     /// <summary>A way on from here: signing in after a 401; back to the form after a 429, once the wait is over.</summary>
     public (string Url, string Text)? Next => Status switch
     {
-        StatusCodes.Status401Unauthorized => (paths.SignIn, "Sign in"),
-        StatusCodes.Status429TooManyRequests => (HttpContext.Features.Get<WayBack>()?.Url ?? paths.SignIn, "Back to sign-in"),
+        StatusCodes.Status401Unauthorized => (paths.SignIn, text["Error.SignIn"]),
+        StatusCodes.Status429TooManyRequests => (HttpContext.Features.Get<WayBack>()?.Url ?? paths.SignIn, text["Error.BackToSignIn"]),
         _ => null,
     };
 
@@ -54,8 +55,7 @@ internal sealed class ErrorModel(IProblemDetailsService problemDetails, GatewayP
             if (Status == StatusCodes.Status503ServiceUnavailable)
             {
                 Response.Headers.RetryAfter = "5";
-                HttpContext.Features.Set(new GatewayError("Temporarily unavailable",
-                    "The gateway cannot reach the service it keeps sign-ins in, so nothing was done. Try again in a moment."));
+                HttpContext.Features.Set(new GatewayError(text["Error.503.Title"], text["Error.StoreDown"]));
             }
         }
 

@@ -24,17 +24,16 @@ internal static class PageModelExtensions
     public static StatusCodeResult LockedOut(this PageModel page, TimeSpan? retryAfter)
     {
         var wait = retryAfter ?? TimeSpan.FromDays(1);
-        RateLimitingExtensions.TooMany(page.HttpContext, wait,
-            "Too many wrong codes were entered for this address, so codes are not accepted for it now. To sign in, ask for a new link "
-            + $"and open it in this same browser: it needs no code. Otherwise codes work again in {RateLimitingExtensions.Describe(wait)}.");
+        var text = Text.Of(page.HttpContext);
+        RateLimitingExtensions.TooMany(page.HttpContext, wait, text["Error.LockedOut", text.Duration(wait)]);
         return new StatusCodeResult(StatusCodes.Status429TooManyRequests);
     }
 
     public static StatusCodeResult SignInUnavailable(this PageModel page)
     {
         page.Response.Headers.RetryAfter = "5";
-        GatewayError.Set(page.HttpContext, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
-            "The sign-in service did not answer. Nothing was used up: try again in a moment.");
+        var text = Text.Of(page.HttpContext);
+        GatewayError.Set(page.HttpContext, StatusCodes.Status503ServiceUnavailable, text["Error.SignInUnavailable"], text["Error.SignInUnavailable.Detail"]);
         return new StatusCodeResult(StatusCodes.Status503ServiceUnavailable);
     }
 

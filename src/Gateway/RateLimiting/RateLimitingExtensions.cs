@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Gateway.Errors;
+using Gateway.Pages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -57,20 +58,13 @@ internal static class RateLimitingExtensions
             cancellationToken => windows.PerMinuteAsync(name, client, perMinute, cancellationToken), time));
     }
 
-    /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails.</summary>
+    /// <summary>A 429 with Retry-After, rendered as the friendly error page or ProblemDetails, in the request's language.</summary>
     public static void TooMany(HttpContext context, TimeSpan wait, string? detail = null)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        GatewayError.Set(context, StatusCodes.Status429TooManyRequests, "Too many attempts",
-            detail ?? $"Please wait {Describe(wait)} and try again.");
+        var text = Text.Of(context);
+        GatewayError.Set(context, StatusCodes.Status429TooManyRequests, text["Error.429.Title"],
+            detail ?? text["Error.Wait", text.Duration(wait)]);
     }
-
-    public static string Describe(TimeSpan wait) => wait switch
-    {
-        { TotalSeconds: < 90 } => $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds",
-        { TotalMinutes: < 90 } => $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes",
-        { TotalHours: < 48 } => $"{(int)Math.Ceiling(wait.TotalHours)} hours",
-        _ => $"{(int)Math.Ceiling(wait.TotalDays)} days",
-    };
 }

@@ -114,7 +114,7 @@ internal static class RequestLimitsExtensions
             }
             else
             {
-                var error = GatewayError.Default(e.StatusCode);
+                var error = GatewayError.Default(context, e.StatusCode);
                 GatewayError.Set(context, e.StatusCode, error.Title, error.Detail);
             }
 
@@ -144,8 +144,8 @@ internal static class RequestLimitsExtensions
 
     private static void Refuse(HttpContext context, ILogger logger)
     {
-        GatewayError.Set(context, StatusCodes.Status413PayloadTooLarge, "Request too large",
-            "The request was larger than the gateway accepts. Sign-in forms need only an email address or a code.");
+        var text = Pages.Text.Of(context);
+        GatewayError.Set(context, StatusCodes.Status413PayloadTooLarge, text["Error.413.Title"], text["Error.FormTooLarge"]);
         OversizedBodies.Log(logger, context);
     }
 }

@@ -17,8 +17,8 @@ internal static class PathGuard
     {
         if (IsAmbiguous(context.Request))
         {
-            GatewayError.Set(context, StatusCodes.Status400BadRequest, "Malformed address",
-                "The address contains path segments the gateway does not accept (such as '..', '\\', '//' or encoded slashes).");
+            var text = Pages.Text.Of(context);
+            GatewayError.Set(context, StatusCodes.Status400BadRequest, text["Error.Malformed.Title"], text["Error.Malformed.Detail"]);
             return Task.CompletedTask;
         }
 

@@ -58,7 +58,7 @@ internal sealed class ProxyGate(
         if (paths.IsReserved(context.Request.Path.Value))
         {
             // Only a catch-all route reaches here: the prefix is the gateway's, and no route may claim paths under it.
-            var notFound = Errors.GatewayError.Default(StatusCodes.Status404NotFound);
+            var notFound = Errors.GatewayError.Default(context, StatusCodes.Status404NotFound);
             return Errors.GatewayError.WriteAsync(context, StatusCodes.Status404NotFound, notFound.Title, notFound.Detail);
         }
 

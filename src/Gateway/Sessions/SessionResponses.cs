@@ -1,4 +1,6 @@
 using Gateway.Errors;
+using Gateway.Pages;
+using Microsoft.Extensions.Localization;
 using Microsoft.AspNetCore.Http.Extensions;
 
 namespace Gateway.Sessions;
@@ -16,15 +18,15 @@ internal static partial class SessionResponses
         if (unavailable)
         {
             context.Response.Headers.RetryAfter = "5";
-            return GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
-                "The gateway cannot check your session right now, so it did not open the page. Try again in a moment.");
+            var text = Text.Of(context);
+            return GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, text["Error.SignInUnavailable"], text["Error.SessionUnchecked"]);
         }
 
         if (RequestKind.IsApi(request))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
-            return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required",
-                $"This request needs a signed-in session. Sign in at {paths.SignIn}, or send a session token.");
+            var text = Text.Of(context);
+            return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, text["Error.401.Title"], text["Error.SignInRequired.Api", paths.SignIn]);
         }
 
         // Only the gateway builds this URL, from the path it routed on; it is local by construction and is still
@@ -73,14 +75,14 @@ internal static partial class SessionResponses
     public static Task RefuseStaleAsync(HttpContext context, GatewayPaths paths, TimeSpan? maxAge)
     {
         Telemetry.GatewayMetrics.Of(context).PolicyDenied(StaleReason);
+        // The WWW-Authenticate description is protocol text for the client's code: English, like the header's names.
+        var text = Text.Of(context);
         var (description, detail) = maxAge is { } age
-            ? ("A more recent sign-in is required",
-                $"This resource needs a sign-in within the last {Describe(age)}. Sign in again at {paths.SignIn}, and use the new session token.")
-            : ("The session is too old for this resource",
-                $"This resource accepts sessions only for a while after they began. Sign in again at {paths.SignIn}, and use the new session token.");
+            ? ("A more recent sign-in is required", text["Error.Fresh.MaxAge", Describe(text, age), paths.SignIn])
+            : ("The session is too old for this resource", text["Error.Fresh.Lifetime", paths.SignIn]);
         context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"gateway\", error=\"insufficient_user_authentication\", error_description=\"{description}\""
             + (maxAge is { } seconds ? ", max_age=" + ((long)seconds.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-        return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, "Fresh sign-in required", detail);
+        return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, text["Error.Fresh.Title"], detail);
     }
 
     // The policy-denial reason (Telemetry/) for a session not proved the way its route requires.
@@ -129,26 +131,26 @@ internal static partial class SessionResponses
     {
         Telemetry.GatewayMetrics.Of(context).PolicyDenied(UnprovedReason);
         var passkey = (required & SignInProof.Passkey) != 0;
+        // The WWW-Authenticate description is protocol text for the client's code: English, like the header's names.
+        var text = Text.Of(context);
         var (title, description, detail) = passkey
-            ? ("Passkey sign-in required", "A passkey sign-in is required",
-                $"This resource needs a session signed in with a passkey. Sign in with a passkey at {paths.SignIn} (add one after signing in by email), and use the new session token.")
-            : ("Email sign-in required", "An email sign-in is required",
-                $"This resource needs a session signed in by email. Sign in again at {paths.SignIn}, and use the new session token.");
+            ? (text["Error.Proof.PasskeyTitle"].Value, "A passkey sign-in is required", text["Error.Proof.PasskeyDetail", paths.SignIn].Value)
+            : (text["Error.Proof.EmailTitle"].Value, "An email sign-in is required", text["Error.Proof.EmailDetail", paths.SignIn].Value);
         context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"gateway\", error=\"insufficient_user_authentication\", error_description=\"{description}\"";
         return GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, title, detail);
     }
 
-    private static string Describe(TimeSpan age) =>
-        age.TotalDays >= 1 && age.TotalDays % 1 == 0 ? $"{age.TotalDays:0} day(s)"
-        : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? $"{age.TotalHours:0} hour(s)"
-        : $"{Math.Ceiling(age.TotalMinutes):0} minute(s)";
+    // Exact, not rounded like a wait: a max age of 90 minutes is not "2 hours".
+    private static string Describe(IStringLocalizer<Text> text, TimeSpan age) =>
+        age.TotalDays >= 1 && age.TotalDays % 1 == 0 ? text.Count((long)age.TotalDays, "Day")
+        : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? text.Count((long)age.TotalHours, "Hour")
+        : text.Count((long)Math.Ceiling(age.TotalMinutes), "Minute");
 
     public static Task ForbidAsync(HttpContext context, string? identityId = null)
     {
         Audit.AuditLog.Of(context).AccessDenied(context, identityId ?? context.User.FindFirst(GatewayClaims.IdentityId)?.Value);
-        return GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied",
-            "You are signed in, but your account is not on the list of people allowed to open this page. "
-            + "Ask the application's owner for access, or sign out and use another account.");
+        var text = Text.Of(context);
+        return GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, text["Error.403.Title"], text["Error.NotOnList"]);
     }
 
     [LoggerMessage(3101, LogLevel.Warning, "Refused a request to {Path}: the session authority could not check its session (failing closed).")]

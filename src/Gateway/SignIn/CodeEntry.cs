@@ -33,7 +33,7 @@ internal sealed class CodeEntry(PendingSignIns pendings, SignInLimits limits, Fa
         var cancellationToken = context.RequestAborted;
         if (!SignInCompletion.TryReadCode(codeInput, out var code))
         {
-            return new SignInAnswer(SignInStatus.InvalidCode, "Enter the 6-digit code from the email.");
+            return new SignInAnswer(SignInStatus.InvalidCode); // the page says "enter the 6-digit code" in its language
         }
 
         if (await limits.EnterCodeAsync(pending.Email, cancellationToken) is { } retryAfter)

@@ -39,7 +39,7 @@ internal sealed partial class CodeMailer(
         var link = new Uri(origin, paths.Link + "?t=" + token);
         var expiresIn = ticket.ExpiresAt - time.GetUtcNow();
         var minutes = (int)Math.Ceiling(expiresIn.TotalMinutes);
-        await outbox.EnqueueAsync(email.Create(new SignInEmailFacts(recipient, link, code, expiresIn, pending.RequestedAt ?? now, pending.Device)), cancellationToken);
+        await outbox.EnqueueAsync(email.Create(new SignInEmailFacts(recipient, link, code, expiresIn, pending.RequestedAt ?? now, pending.Device, pending.Language)), cancellationToken);
         Log.LinkQueued(logger, EmailAddress.Mask(recipient), minutes);
     }
 

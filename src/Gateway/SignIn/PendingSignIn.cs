@@ -8,7 +8,8 @@ namespace Gateway.SignIn;
 /// the emailed code once it arrived, until then (and for ever, for an address that gets no email) a random decoy, so
 /// a typed code is checked by the same local comparison whether the address has an account or not.
 /// <see cref="Device"/> ("Firefox on Linux", never the raw User-Agent) and <see cref="RequestedAt"/> are for the
-/// email's "requested at ... from ..." line, however late the code arrives (Kratos' courier).
+/// email's "requested at ... from ..." line, however late the code arrives (Kratos' courier); <see cref="Language"/>
+/// (the asking request's UI culture, "de") for the language it is written in.
 /// </summary>
 // Short JSON names: a busy store holds many of these, and names are most of their size.
 internal sealed record PendingSignIn(
@@ -23,7 +24,8 @@ internal sealed record PendingSignIn(
     [property: JsonPropertyName("n")] int CodeSubmissions = 0,
     [property: JsonPropertyName("c")] string? Code = null,
     [property: JsonPropertyName("d")] string? Device = null,
-    [property: JsonPropertyName("at")] DateTimeOffset? RequestedAt = null);
+    [property: JsonPropertyName("at")] DateTimeOffset? RequestedAt = null,
+    [property: JsonPropertyName("l")] string? Language = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PendingSignIn))]

@@ -41,7 +41,8 @@ internal sealed partial class SignInRequests(
         var secret = BrowserBinding.NewSecret();
         var expiresAt = time.GetUtcNow() + links.Lifetime;
         var pending = new PendingSignIn(id, email, ReturnUrl.Sanitize(returnUrlInput, hosts), BrowserBinding.Hash(secret), expiresAt, Code: DecoyCode(),
-            Device: DeviceName.Describe(context.Request.Headers.UserAgent.ToString()), RequestedAt: time.GetUtcNow());
+            Device: DeviceName.Describe(context.Request.Headers.UserAgent.ToString()), RequestedAt: time.GetUtcNow(),
+            Language: System.Globalization.CultureInfo.CurrentUICulture.Name); // Accept-Language among the shipped (Pages/Languages)
         await pendings.SaveAsync(pending, context.RequestAborted);
 
         // Durable before the promise: once the user reads "check your email", the start survives this instance.
