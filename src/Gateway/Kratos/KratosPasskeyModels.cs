@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -24,7 +25,42 @@ internal sealed record KratosNodeFlow(
 
     public bool HasMessage(long id) =>
         (Ui?.Messages ?? []).Concat(Nodes.SelectMany(n => n.Messages ?? [])).Any(m => m.Id == id);
+
+    /// <summary>
+    /// The identity's passkeys, one <c>passkey_remove</c> node each: the hex credential id, the display name and
+    /// date added from the label's context (Kratos keeps no per-passkey name, nor when one was last used).
+    /// </summary>
+    public IEnumerable<KratosRemovablePasskey> Passkeys() =>
+        Nodes
+            .Where(n => n.Attributes?.Name == "passkey_remove" && n.Value is { Length: > 0 })
+            .Select(n => new KratosRemovablePasskey(ToPasskey(n), n.Attributes!.Disabled == true));
+
+    private static Passkeys.Passkey ToPasskey(KratosNode node)
+    {
+        var context = node.Meta?.Label?.Context ?? default;
+        var name = context.ValueKind == JsonValueKind.Object && context.TryGetProperty("display_name", out var n) && n.ValueKind == JsonValueKind.String
+            ? n.GetString()
+            : null;
+        DateTimeOffset? added = null;
+        if (context.ValueKind == JsonValueKind.Object)
+        {
+            if (context.TryGetProperty("added_at", out var at) && at.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                added = parsed;
+            }
+            else if (context.TryGetProperty("added_at_unix", out var unix) && unix.TryGetInt64(out var seconds))
+            {
+                added = DateTimeOffset.FromUnixTimeSeconds(seconds);
+            }
+        }
+
+        return new Passkeys.Passkey(node.Value!, string.IsNullOrEmpty(name) ? "Passkey" : name, added, null);
+    }
 }
+
+/// <summary>A <c>passkey_remove</c> node: the passkey, and whether Kratos would refuse it (the last first factor).</summary>
+internal sealed record KratosRemovablePasskey(Passkeys.Passkey Passkey, bool Disabled);
 
 internal sealed record KratosNodeUi(
     [property: JsonPropertyName("messages")] IReadOnlyList<KratosUiText>? Messages,

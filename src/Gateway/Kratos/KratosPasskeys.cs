@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Gateway.Passkeys;
@@ -87,7 +86,7 @@ internal sealed partial class KratosPasskeys(
         }
 
         var publicKey = Options(flow, "passkey_create_data", "selfservice.methods.passkey.enabled: true (Kratos v26.2.0 or later)");
-        if (Passkeys(flow).Any() && !current.Methods.Contains(PasskeyMethod))
+        if (flow.Passkeys().Any() && !current.Methods.Contains(PasskeyMethod))
         {
             Log.EmailOnlySessionRefused(logger, "add");
             return new PasskeyRegistration(PasskeyStatus.Refused);
@@ -123,7 +122,7 @@ internal sealed partial class KratosPasskeys(
         }
 
         Options(flow, "passkey_create_data", "selfservice.methods.passkey.enabled: true (Kratos v26.2.0 or later)");
-        return Passkeys(flow).Select(n => n.Passkey).OrderBy(p => p.CreatedAt ?? DateTimeOffset.MaxValue).ToList();
+        return flow.Passkeys().Select(n => n.Passkey).OrderBy(p => p.CreatedAt ?? DateTimeOffset.MaxValue).ToList();
     }
 
     public async Task<PasskeyStatus> RemoveAsync(string sessionToken, string passkeyId, CancellationToken cancellationToken)
@@ -151,7 +150,7 @@ internal sealed partial class KratosPasskeys(
         }
 
         Options(flow, "passkey_create_data", "selfservice.methods.passkey.enabled: true (Kratos v26.2.0 or later)");
-        if (Passkeys(flow).FirstOrDefault(p => p.Passkey.Id == passkeyId) is not { } found)
+        if (flow.Passkeys().FirstOrDefault(p => p.Passkey.Id == passkeyId) is not { } found)
         {
             return PasskeyStatus.NotFound;
         }
@@ -267,37 +266,6 @@ internal sealed partial class KratosPasskeys(
         new(flow.Id, publicKey.GetRawText(), flow.ExpiresAt ?? time.GetUtcNow().AddMinutes(5));
 
     private static bool IsFlowId(string ceremonyId) => Guid.TryParse(ceremonyId, out _) && ceremonyId.Length == 36;
-
-    private static IEnumerable<RemoveNode> Passkeys(KratosNodeFlow flow) =>
-        flow.Nodes
-            .Where(n => n.Attributes?.Name == "passkey_remove" && n.Value is { Length: > 0 })
-            .Select(n => new RemoveNode(ToPasskey(n), n.Attributes!.Disabled == true));
-
-    private static Passkey ToPasskey(KratosNode node)
-    {
-        var context = node.Meta?.Label?.Context ?? default;
-        var name = context.ValueKind == JsonValueKind.Object && context.TryGetProperty("display_name", out var n) && n.ValueKind == JsonValueKind.String
-            ? n.GetString()
-            : null;
-        DateTimeOffset? added = null;
-        if (context.ValueKind == JsonValueKind.Object)
-        {
-            if (context.TryGetProperty("added_at", out var at) && at.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            {
-                added = parsed;
-            }
-            else if (context.TryGetProperty("added_at_unix", out var unix) && unix.TryGetInt64(out var seconds))
-            {
-                added = DateTimeOffset.FromUnixTimeSeconds(seconds);
-            }
-        }
-
-        return new Passkey(node.Value!, string.IsNullOrEmpty(name) ? "Passkey" : name, added, null);
-    }
-
-    /// <summary>A <c>passkey_remove</c> node: the passkey, and whether Kratos would refuse it (the last first factor).</summary>
-    private sealed record RemoveNode(Passkey Passkey, bool Disabled);
 
     private static partial class Log
     {
