@@ -1,3 +1,4 @@
+using Gateway.Tests.Fakes;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Embedded;
@@ -51,7 +52,7 @@ public sealed class EmbeddedPasskeysTests
             return await Passkeys.CompleteRegistrationAsync(session, begun.Ceremony!.Id, authenticator.Create(begun.Ceremony.OptionsJson), name, Cancel);
         }
 
-        public async Task<PasskeySignIn> SignInAsync(SoftwareAuthenticator authenticator, SoftwareAuthenticator.Credential? with = null)
+        public async Task<PasskeySignIn> SignInAsync(SoftwareAuthenticator authenticator, SoftwareAuthenticator.Key? with = null)
         {
             var ceremony = await Passkeys.BeginSignInAsync(Cancel);
             return await Passkeys.CompleteSignInAsync(ceremony.Id, authenticator.Get(ceremony.OptionsJson, with), "test", "127.0.0.1", Cancel);
@@ -146,7 +147,7 @@ public sealed class EmbeddedPasskeysTests
 
         Assert.Equal(PasskeyStatus.Done, added);
         var listed = Assert.Single(await rp.Passkeys.ListAsync(session, Cancel));
-        Assert.Equal(Convert.ToHexStringLower(SoftwareAuthenticator.Base64Url((string)Recorded("settings-success-response")["rawId"]!)), listed.Id);
+        Assert.Equal(Convert.ToHexStringLower(System.Buffers.Text.Base64Url.DecodeFromChars((string)Recorded("settings-success-response")["rawId"]!)), listed.Id);
         Assert.Equal("Laptop", listed.Name);
         Assert.Equal(rp.App.Time.GetUtcNow(), listed.CreatedAt);
         Assert.Null(listed.LastUsedAt);
@@ -169,20 +170,20 @@ public sealed class EmbeddedPasskeysTests
         Assert.Equal("Example Apps", (string)creation["rp"]!["name"]!);
         Assert.Equal("ada@example.com", (string)creation["user"]!["name"]!);
         Assert.Equal("ada@example.com", (string)creation["user"]!["displayName"]!);
-        var handle = SoftwareAuthenticator.Base64Url((string)creation["user"]!["id"]!);
+        var handle = System.Buffers.Text.Base64Url.DecodeFromChars((string)creation["user"]!["id"]!);
         Assert.Equal(32, handle.Length);
-        Assert.Equal(authenticator.Credentials[0].UserHandle, handle); // the same handle for every passkey of the identity
+        Assert.Equal(authenticator.Keys[0].UserHandle, handle); // the same handle for every passkey of the identity
         Assert.DoesNotContain("ada", Encoding.Latin1.GetString(handle), StringComparison.OrdinalIgnoreCase);
         Assert.Equal("required", (string)creation["authenticatorSelection"]!["residentKey"]!);
         Assert.Equal("preferred", (string)creation["authenticatorSelection"]!["userVerification"]!);
         Assert.Equal([-7, -8, -257], creation["pubKeyCredParams"]!.AsArray().Select(p => (int)p!["alg"]!));
         Assert.Equal(300_000, (int)creation["timeout"]!);
-        Assert.Equal(SoftwareAuthenticator.Base64Url(authenticator.Credentials[0].Id), (string)creation["excludeCredentials"]![0]!["id"]!);
-        Assert.Equal(32, SoftwareAuthenticator.Base64Url((string)creation["challenge"]!).Length);
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(authenticator.Keys[0].Id), (string)creation["excludeCredentials"]![0]!["id"]!);
+        Assert.Equal(32, System.Buffers.Text.Base64Url.DecodeFromChars((string)creation["challenge"]!).Length);
         Assert.Equal("auth.example.com", (string)requestJson["rpId"]!);
         Assert.Equal("preferred", (string)requestJson["userVerification"]!);
         Assert.Empty(requestJson["allowCredentials"]?.AsArray() ?? []); // usernameless: nothing about who may sign in
-        Assert.Equal(32, SoftwareAuthenticator.Base64Url((string)requestJson["challenge"]!).Length);
+        Assert.Equal(32, System.Buffers.Text.Base64Url.DecodeFromChars((string)requestJson["challenge"]!).Length);
         Assert.Equal(rp.App.Time.GetUtcNow().AddMinutes(5), request.ExpiresAt);
     }
 
@@ -216,10 +217,10 @@ public sealed class EmbeddedPasskeysTests
         Assert.Equal(PasskeyStatus.Done, await rp.AddAsync(await rp.EmailSessionAsync(), authenticator));
 
         var phishing = await rp.Passkeys.BeginSignInAsync(Cancel);
-        var fromPhishingSite = await rp.Passkeys.CompleteSignInAsync(phishing.Id, authenticator.Get(phishing.OptionsJson, asOrigin: "https://login-example.com"), null, null, Cancel);
+        var fromPhishingSite = await rp.Passkeys.CompleteSignInAsync(phishing.Id, authenticator.Get(phishing.OptionsJson, origin: "https://login-example.com"), null, null, Cancel);
         var stale = await rp.Passkeys.BeginSignInAsync(Cancel);
         var otherChallenge = await rp.Passkeys.CompleteSignInAsync(stale.Id,
-            authenticator.Get(stale.OptionsJson, challenge: SoftwareAuthenticator.Base64Url(new byte[32])), null, null, Cancel);
+            authenticator.Get(stale.OptionsJson, challenge: System.Buffers.Text.Base64Url.EncodeToString(new byte[32])), null, null, Cancel);
 
         Assert.Equal(PasskeyStatus.Refused, fromPhishingSite.Status);
         Assert.Equal(PasskeyStatus.Refused, otherChallenge.Status);
@@ -255,7 +256,7 @@ public sealed class EmbeddedPasskeysTests
         using var stranger = new SoftwareAuthenticator(RecordedOrigin);
         Assert.Equal(PasskeyStatus.Done, await rp.AddAsync(await rp.EmailSessionAsync(), known));
         Assert.Equal(PasskeyStatus.Done, await rp.AddAsync(await rp.EmailSessionAsync("bob@example.com"), stranger));
-        stranger.Credentials[0].Counter = 0;
+        stranger.Keys[0].SignCount = 0;
 
         var ceremonies = new[] { await rp.Passkeys.BeginSignInAsync(Cancel), await rp.Passkeys.BeginSignInAsync(Cancel), await rp.Passkeys.BeginSignInAsync(Cancel) };
         var outcomes = new[]
@@ -263,7 +264,7 @@ public sealed class EmbeddedPasskeysTests
             // A handle nobody has.
             await rp.Passkeys.CompleteSignInAsync(ceremonies[0].Id, known.Get(ceremonies[0].OptionsJson, userHandle: new byte[32]), null, null, Cancel),
             // Ada's handle with Bob's credential.
-            await rp.Passkeys.CompleteSignInAsync(ceremonies[1].Id, stranger.Get(ceremonies[1].OptionsJson, userHandle: known.Credentials[0].UserHandle), null, null, Cancel),
+            await rp.Passkeys.CompleteSignInAsync(ceremonies[1].Id, stranger.Get(ceremonies[1].OptionsJson, userHandle: known.Keys[0].UserHandle), null, null, Cancel),
             // Not a credential at all.
             await rp.Passkeys.CompleteSignInAsync(ceremonies[2].Id, "{\"id\":\"x\"}", null, null, Cancel),
         };
@@ -280,7 +281,7 @@ public sealed class EmbeddedPasskeysTests
         Assert.Equal(PasskeyStatus.Done, (await rp.SignInAsync(authenticator)).Status); // counter 1
         Assert.Equal(PasskeyStatus.Done, (await rp.SignInAsync(authenticator)).Status); // counter 2
 
-        authenticator.Credentials[0].Counter = 0; // the clone sends 1
+        authenticator.Keys[0].SignCount = 0; // the clone sends 1
 
         Assert.Equal(PasskeyStatus.Refused, (await rp.SignInAsync(authenticator)).Status);
         var warning = Assert.Single(rp.App.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 6303);
@@ -309,7 +310,7 @@ public sealed class EmbeddedPasskeysTests
         var byMailboxAlone = await rp.EmailSessionAsync();
 
         var add = await rp.Passkeys.BeginRegistrationAsync(byMailboxAlone, Cancel);
-        var remove = await rp.Passkeys.RemoveAsync(byMailboxAlone, Convert.ToHexStringLower(owners.Credentials[0].Id), Cancel);
+        var remove = await rp.Passkeys.RemoveAsync(byMailboxAlone, Convert.ToHexStringLower(owners.Keys[0].Id), Cancel);
         var byPasskey = (await rp.SignInAsync(owners)).SessionToken!;
         var addByPasskey = await rp.AddAsync(byPasskey, attackers, "Second");
 
@@ -351,7 +352,7 @@ public sealed class EmbeddedPasskeysTests
         var fresh = await rp.EmailSessionAsync();
         Assert.Equal(PasskeyStatus.Done, await rp.AddAsync(fresh, authenticator));
         rp.App.Time.Advance(TimeSpan.FromMinutes(3));
-        var remove = await rp.Passkeys.RemoveAsync(fresh, Convert.ToHexStringLower(authenticator.Credentials[^1].Id), Cancel);
+        var remove = await rp.Passkeys.RemoveAsync(fresh, Convert.ToHexStringLower(authenticator.Keys[^1].Id), Cancel);
 
         Assert.Equal(PasskeyStatus.SignInTooOld, finished);
         Assert.Equal(new PasskeyRegistration(PasskeyStatus.SignInTooOld), again);
@@ -396,7 +397,7 @@ public sealed class EmbeddedPasskeysTests
 
         Assert.Equal(["Laptop", new string('P', 64), "Passkey"], listed.Select(p => p.Name));
         Assert.Equal([start, start.AddMinutes(1), start.AddMinutes(2)], listed.Select(p => p.CreatedAt!.Value));
-        Assert.Equal(new[] { laptop, phone, key }.Select(a => Convert.ToHexStringLower(a.Credentials[0].Id)), listed.Select(p => p.Id));
+        Assert.Equal(new[] { laptop, phone, key }.Select(a => Convert.ToHexStringLower(a.Keys[0].Id)), listed.Select(p => p.Id));
     }
 
     [Fact]
@@ -421,15 +422,15 @@ public sealed class EmbeddedPasskeysTests
         await rp.Passkeys.CompleteSignInAsync(ceremony.Id, authenticator.Get(ceremony.OptionsJson, userHandle: new byte[32]), null, null, Cancel);
 
         var logs = string.Join("\n", rp.App.Services.GetFakeLogCollector().GetSnapshot().Select(r => r.Message));
-        var credential = authenticator.Credentials[0];
+        var credential = authenticator.Keys[0];
 
         Assert.Contains("Signed in with a passkey.", logs);
         Assert.Contains("A passkey sign-in was refused", logs);
         foreach (var secret in new[]
         {
             "ada@example.com", EmbeddedAuthority.IdentityId("ada@example.com"),
-            SoftwareAuthenticator.Base64Url(credential.Id), Convert.ToHexString(credential.Id),
-            SoftwareAuthenticator.Base64Url(credential.UserHandle), Convert.ToHexString(credential.UserHandle),
+            System.Buffers.Text.Base64Url.EncodeToString(credential.Id), Convert.ToHexString(credential.Id),
+            System.Buffers.Text.Base64Url.EncodeToString(credential.UserHandle), Convert.ToHexString(credential.UserHandle),
         })
         {
             Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);

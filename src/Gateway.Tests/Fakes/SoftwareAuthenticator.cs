@@ -20,8 +20,11 @@ public sealed class SoftwareAuthenticator(string origin) : IDisposable
     /// <summary>The page origin written into clientDataJSON.</summary>
     public string Origin { get; } = origin;
 
-    /// <summary>The credentials made so far.</summary>
+    /// <summary>The credentials it holds, oldest first.</summary>
     public IReadOnlyList<Key> Keys => keys;
+
+    /// <summary>Counts uses from here on; 0 means "no counter", as many synced passkeys report.</summary>
+    public uint CounterStep { get; set; } = 1;
 
     /// <summary><c>navigator.credentials.create</c>: a new resident credential for the options' rp and user.</summary>
     public string Create(string optionsJson, string? origin = null, string? challenge = null)
@@ -29,6 +32,14 @@ public sealed class SoftwareAuthenticator(string origin) : IDisposable
         var options = JsonNode.Parse(optionsJson)!.AsObject();
         var rpId = options["rp"]!["id"]!.GetValue<string>();
         var userHandle = Base64Url.DecodeFromChars(options["user"]!["id"]!.GetValue<string>());
+        var excluded = options["excludeCredentials"]?.AsArray().Select(c => c!["id"]!.GetValue<string>()).ToHashSet() ?? [];
+        if (keys.Any(k => k.RpId == rpId && excluded.Contains(Base64Url.EncodeToString(k.Id))))
+        {
+            throw new InvalidOperationException("InvalidStateError: this authenticator already holds an excluded credential.");
+        }
+
+        // A discoverable credential replaces the one this authenticator held for the same rp and user.
+        keys.RemoveAll(k => k.RpId == rpId && k.UserHandle.AsSpan().SequenceEqual(userHandle));
         var key = new Key(RandomNumberGenerator.GetBytes(16), ECDsa.Create(ECCurve.NamedCurves.nistP256), rpId, userHandle);
         keys.Add(key);
 
@@ -73,18 +84,20 @@ public sealed class SoftwareAuthenticator(string origin) : IDisposable
 
     /// <summary>
     /// <c>navigator.credentials.get</c>: an assertion by the newest credential for the options' rpId (or the one
-    /// given), among <c>allowCredentials</c> when the options name any.
+    /// given), among <c>allowCredentials</c> when the options name any. <paramref name="userHandle"/> replaces the handle it sends.
     /// </summary>
-    public string Get(string optionsJson, Key? key = null, string? origin = null, string? challenge = null, bool wrongSignature = false)
+    public string Get(string optionsJson, Key? key = null, string? origin = null, string? challenge = null, bool wrongSignature = false, byte[]? userHandle = null)
     {
         var options = JsonNode.Parse(optionsJson)!.AsObject();
         var rpId = options["rpId"]!.GetValue<string>();
-        var allowed = options["allowCredentials"]?.AsArray().Select(c => c!["id"]!.GetValue<string>()).ToHashSet();
+        // An empty list, like none, lets the user pick any discoverable credential.
+        var allowed = options["allowCredentials"]?.AsArray() is { Count: > 0 } list ? list.Select(c => c!["id"]!.GetValue<string>()).ToHashSet() : null;
         key ??= keys.LastOrDefault(k => k.RpId == rpId && (allowed is null || allowed.Contains(Base64Url.EncodeToString(k.Id))))
             ?? throw new InvalidOperationException("NotAllowedError: no credential for " + rpId);
 
         var clientData = ClientData("webauthn.get", challenge ?? options["challenge"]!.GetValue<string>(), origin);
-        var authData = AuthData(rpId, 0x05, ++key.SignCount); // UP, UV
+        key.SignCount += CounterStep;
+        var authData = AuthData(rpId, 0x05, key.SignCount); // UP, UV
         var signature = key.Private.SignData([.. authData, .. SHA256.HashData(clientData)], HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         if (wrongSignature)
         {
@@ -96,7 +109,7 @@ public sealed class SoftwareAuthenticator(string origin) : IDisposable
             ["authenticatorData"] = Base64Url.EncodeToString(authData),
             ["clientDataJSON"] = Base64Url.EncodeToString(clientData),
             ["signature"] = Base64Url.EncodeToString(signature),
-            ["userHandle"] = Base64Url.EncodeToString(key.UserHandle),
+            ["userHandle"] = Base64Url.EncodeToString(userHandle ?? key.UserHandle),
         });
     }
 
