@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Passkeys;
+
+/// <summary>
+/// Whether the pages offer passkeys, and the offer after an email sign-in: once per browser until "Not now", which
+/// a cookie remembers for <see cref="PasskeyOptions.OfferDeclinedFor"/>. The offer page itself checks whether the
+/// identity has a passkey already, so the sign-in path asks the authority nothing more.
+/// </summary>
+internal sealed class PasskeyOffers(RelyingParty relyingParty, IOptions<PasskeyOptions> options, IOptions<GatewayOptions> gateway, GatewayPaths paths, TimeProvider time)
+{
+    private readonly bool secure = gateway.IsHttpsOrigin();
+
+    /// <summary>Not a secret: it only says this browser said "Not now".</summary>
+    public string DeclineCookie { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + "gw_pk_later";
+
+    /// <summary>The authority's passkeys, when passkeys are on and the authority keeps them; else null.</summary>
+    public IPasskeyAuthority? Authority(HttpContext context) =>
+        relyingParty.Enabled ? context.RequestServices.GetService<IPasskeyAuthority>() : null;
+
+    /// <summary>Where an email sign-in goes on to: the offer first, unless this browser declined it or passkeys are off.</summary>
+    public string AfterEmailSignIn(HttpContext context, string returnUrl) =>
+        Authority(context) is not null && !context.Request.Cookies.ContainsKey(DeclineCookie) ? OfferUrl(returnUrl) : returnUrl;
+
+    /// <summary>The offer page; with <paramref name="required"/> (a route demands a passkey) it has no "Not now".</summary>
+    public string OfferUrl(string returnUrl, bool required = false) =>
+        paths.PasskeyOffer + (QueryString.Create("returnUrl", returnUrl) + (required ? QueryString.Create("required", "true") : QueryString.Empty)).ToUriComponent();
+
+    public void Decline(HttpResponse response)
+    {
+        if (options.Value.OfferDeclinedFor > TimeSpan.Zero)
+        {
+            response.Cookies.Append(DeclineCookie, "1", GatewayCookies.Options(secure, time.GetUtcNow() + options.Value.OfferDeclinedFor, time));
+        }
+    }
+}
