@@ -19,15 +19,20 @@ internal static partial class PasskeyEndpoints
     /// <summary>A credential is a few KB at most (attestation certificates included); the ceremonies take no more.</summary>
     public const long MaxBody = 16 * 1024;
 
+    public const string SignInBegin = "/sign-in/begin";
+    public const string SignInFinish = "/sign-in/finish";
+    public const string RegisterBegin = "/register/begin";
+    public const string RegisterFinish = "/register/finish";
+
     public static void MapPasskeys(this WebApplication app, GatewayPaths paths)
     {
         var group = app.MapGroup(paths.Passkeys).AllowAnonymous()
             .AddEndpointFilter<PasskeyRequestCheck>()
             .WithMetadata(new RequestSizeLimitAttribute(MaxBody));
-        group.MapPost("/sign-in/begin", BeginSignInAsync).RequireRateLimiting(RateLimitingExtensions.PasskeyPolicy);
-        group.MapPost("/sign-in/finish", FinishSignInAsync).RequireRateLimiting(RateLimitingExtensions.PasskeyPolicy);
-        group.MapPost("/register/begin", BeginRegistrationAsync);
-        group.MapPost("/register/finish", FinishRegistrationAsync);
+        group.MapPost(SignInBegin, BeginSignInAsync).RequireRateLimiting(RateLimitingExtensions.PasskeyPolicy);
+        group.MapPost(SignInFinish, FinishSignInAsync).RequireRateLimiting(RateLimitingExtensions.PasskeyPolicy);
+        group.MapPost(RegisterBegin, BeginRegistrationAsync);
+        group.MapPost(RegisterFinish, FinishRegistrationAsync);
     }
 
     private static async Task<Results<JsonHttpResult<BeginAnswer>, ProblemHttpResult>> BeginSignInAsync(
@@ -94,14 +99,14 @@ internal static partial class PasskeyEndpoints
     }
 
     private static async Task<Results<JsonHttpResult<BeginAnswer>, ProblemHttpResult>> BeginRegistrationAsync(
-        HttpContext context, PasskeyOffers offers, PasskeyCeremonies ceremonies, SessionCookie sessionCookie)
+        HttpContext context, PasskeyOffers offers, PasskeyCeremonies ceremonies)
     {
         if (offers.Authority(context) is not { } authority)
         {
             return NotOffered();
         }
 
-        if (SignedIn(context, sessionCookie) is not { } sessionToken)
+        if (offers.SessionToken(context) is not { } sessionToken)
         {
             return NoSession();
         }
@@ -124,7 +129,7 @@ internal static partial class PasskeyEndpoints
     }
 
     private static async Task<Results<JsonHttpResult<RedirectAnswer>, ProblemHttpResult>> FinishRegistrationAsync(
-        HttpContext context, PasskeyOffers offers, PasskeyCeremonies ceremonies, SessionCookie sessionCookie, SessionValidator sessions, ServedHosts hosts,
+        HttpContext context, PasskeyOffers offers, PasskeyCeremonies ceremonies, SessionValidator sessions, ServedHosts hosts,
         ILogger<PasskeyRequestCheck> logger)
     {
         if (offers.Authority(context) is not { } authority)
@@ -132,7 +137,7 @@ internal static partial class PasskeyEndpoints
             return NotOffered();
         }
 
-        if (SignedIn(context, sessionCookie) is not { } sessionToken)
+        if (offers.SessionToken(context) is not { } sessionToken)
         {
             return NoSession();
         }
@@ -164,12 +169,6 @@ internal static partial class PasskeyEndpoints
             return Unavailable(context);
         }
     }
-
-    /// <summary>The session token of a browser signed in here (the gateway's cookie): passkeys change only for it.</summary>
-    private static string? SignedIn(HttpContext context, SessionCookie sessionCookie) =>
-        context.User.Identity?.IsAuthenticated == true && SessionCredential.FromGatewayCookie(context.Request, sessionCookie) is { } credential
-            ? credential.Value
-            : null;
 
     private static async Task<FinishRequest?> ReadFinishAsync(HttpContext context)
     {

@@ -7,7 +7,7 @@ namespace Gateway.Passkeys;
 /// a cookie remembers for <see cref="PasskeyOptions.OfferDeclinedFor"/>. The offer page itself checks whether the
 /// identity has a passkey already, so the sign-in path asks the authority nothing more.
 /// </summary>
-internal sealed class PasskeyOffers(RelyingParty relyingParty, IOptions<PasskeyOptions> options, IOptions<GatewayOptions> gateway, GatewayPaths paths, TimeProvider time)
+internal sealed class PasskeyOffers(RelyingParty relyingParty, Sessions.SessionCookie sessionCookie, IOptions<PasskeyOptions> options, IOptions<GatewayOptions> gateway, GatewayPaths paths, TimeProvider time)
 {
     private readonly bool secure = gateway.IsHttpsOrigin();
 
@@ -18,9 +18,19 @@ internal sealed class PasskeyOffers(RelyingParty relyingParty, IOptions<PasskeyO
     public IPasskeyAuthority? Authority(HttpContext context) =>
         relyingParty.Enabled ? context.RequestServices.GetService<IPasskeyAuthority>() : null;
 
+    /// <summary>The session token of a browser signed in here (the gateway's cookie): passkeys change only for it.</summary>
+    public string? SessionToken(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true && Sessions.SessionCredential.FromGatewayCookie(context.Request, sessionCookie) is { } credential
+            ? credential.Value
+            : null;
+
     /// <summary>Where an email sign-in goes on to: the offer first, unless this browser declined it or passkeys are off.</summary>
     public string AfterEmailSignIn(HttpContext context, string returnUrl) =>
         Authority(context) is not null && !context.Request.Cookies.ContainsKey(DeclineCookie) ? OfferUrl(returnUrl) : returnUrl;
+
+    /// <summary>The sign-in page asking for a new sign-in before passkeys change, then back to <paramref name="returnUrl"/>.</summary>
+    public string SignInAgainUrl(string returnUrl) =>
+        paths.SignIn + (QueryString.Create("returnUrl", returnUrl) + QueryString.Create("reason", Sessions.SessionResponses.FreshReason)).ToUriComponent();
 
     /// <summary>The offer page; with <paramref name="required"/> (a route demands a passkey) it has no "Not now".</summary>
     public string OfferUrl(string returnUrl, bool required = false) =>
