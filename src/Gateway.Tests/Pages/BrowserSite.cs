@@ -21,19 +21,24 @@ public sealed class BrowserSite : IAsyncDisposable
     /// <summary>http://127.0.0.1:{port}</summary>
     public string Origin { get; }
 
-    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="embedded">The embedded authority (no Kratos settings) instead of the fake Kratos.</param>
+    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool embedded = false)
     {
         var port = FreePort();
         var sample = $"http://127.0.0.1:{FreePort()}";
         var origin = $"http://127.0.0.1:{port}";
-        var app = await GatewayApp.StartAsync(s =>
+        void Settings(Dictionary<string, string?> s)
         {
             s["Gateway:PublicOrigin"] = origin;
             s["Sample:Url"] = sample;
             s["Assertion:Enabled"] = "true";
             s["ReverseProxy:Clusters:app:Destinations:one:Address"] = sample + "/";
             configure?.Invoke(s);
-        }, kestrel: true, port: port);
+        }
+
+        var app = embedded
+            ? await GatewayApp.StartEmbeddedAsync(Settings, kestrel: true, port: port)
+            : await GatewayApp.StartAsync(Settings, kestrel: true, port: port);
         app.Time.SetUtcNow(DateTimeOffset.UtcNow);
         return new BrowserSite(app, origin);
     }
