@@ -38,7 +38,7 @@ if (useKratos)
 }
 else
 {
-    builder.Services.AddEmbeddedAuthority();
+    builder.Services.AddEmbeddedAuthority(builder.Configuration);
 }
 
 builder.Services.AddTrustedProxies();

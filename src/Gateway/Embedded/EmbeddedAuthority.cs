@@ -18,6 +18,7 @@ namespace Gateway.Embedded;
 /// </summary>
 internal sealed partial class EmbeddedAuthority(
     IStateStore store,
+    EmbeddedSessions sessions,
     TimeProvider time,
     MagicLinkStore links,
     EmbeddedGroups groups,
@@ -25,7 +26,7 @@ internal sealed partial class EmbeddedAuthority(
     ILogger<EmbeddedAuthority> logger) : ISessionAuthority, ISignInMethod
 {
     /// <summary>Marks the embedded session tokens, so one sent as <c>Authorization: Bearer</c> is told from the app's own.</summary>
-    public const string TokenPrefix = "gw_st_";
+    public const string TokenPrefix = EmbeddedSessions.TokenPrefix;
 
     public Task<Proof?> StartAsync(string email, bool mayRegister, CancellationToken cancellationToken)
     {
@@ -72,12 +73,7 @@ internal sealed partial class EmbeddedAuthority(
             return new Completion(LoginOutcome.AlreadyCompleted);
         }
 
-        var identityId = IdentityId(email);
-        var now = time.GetUtcNow();
-        var lifetime = options.Value.SessionLifetime;
-        var token = TokenPrefix + Token();
-        var session = new EmbeddedSession(Token(), identityId, email, now, now + lifetime, await store.GetCountAsync(GenerationKey(identityId), cancellationToken));
-        await store.SetAsync(SessionKey(token), session, EmbeddedJsonContext.Default.EmbeddedSession, lifetime, cancellationToken);
+        var (token, session) = await sessions.IssueAsync(IdentityId(email), email, EmailCode, cancellationToken);
         return new Completion(LoginOutcome.SignedIn, token, session.ExpiresAt);
     }
 
@@ -99,29 +95,26 @@ internal sealed partial class EmbeddedAuthority(
     private async Task<SessionLookup> FindSessionAsync(SessionCredential credential, CancellationToken cancellationToken)
     {
         if (credential.Kind != CredentialKind.SessionToken
-            || await store.GetAsync(SessionKey(credential.Value), EmbeddedJsonContext.Default.EmbeddedSession, cancellationToken) is not { } session
-            || session.ExpiresAt <= time.GetUtcNow()
-            || session.Generation != await store.GetCountAsync(GenerationKey(session.IdentityId), cancellationToken))
+            || await sessions.FindAsync(credential.Value, cancellationToken) is not { } session)
         {
             return new SessionLookup(null);
         }
 
-        // Every embedded session begins with an emailed code or link, proved when it was issued. Groups are looked up
-        // now, not kept with the session, so a change to Embedded:Groups reaches sessions already open.
+        // A session is proved once, when it is issued (or later by an added passkey). Groups are looked up now, not
+        // kept with the session, so a change to Embedded:Groups reaches sessions already open.
         return new SessionLookup(new AuthoritySession(session.Id, session.IdentityId, session.Email, session.ExpiresAt,
-            session.IssuedAt, session.IssuedAt, EmailCode, groups.Of(session.Email)));
+            session.IssuedAt, session.IssuedAt, session.ProvedBy, groups.Of(session.Email)));
     }
 
     public async Task SignOutAsync(string sessionToken, CancellationToken cancellationToken) =>
-        await store.RemoveAsync(SessionKey(sessionToken), cancellationToken);
+        await sessions.EndAsync(sessionToken, cancellationToken);
 
     // Embedded sessions are found by their token only; there is no other credential to end one by.
     public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task SignOutEverywhereAsync(string identityId, CancellationToken cancellationToken)
     {
-        // The generation must outlive every session it ends; it expires only after they have.
-        await store.IncrementAsync(GenerationKey(identityId), options.Value.SessionLifetime + TimeSpan.FromDays(1), cancellationToken);
+        await sessions.EndEverywhereAsync(identityId, cancellationToken);
         Log.EndedEverywhere(logger);
     }
 
@@ -140,10 +133,6 @@ internal sealed partial class EmbeddedAuthority(
 
     private static string ProofKey(string proof) => "gw:emb:proof:" + Hash(proof);
 
-    private static string SessionKey(string token) => "gw:emb:session:" + Hash(token);
-
-    private static string GenerationKey(string identityId) => "gw:emb:generation:" + identityId;
-
     private static partial class Log
     {
         [LoggerMessage(6001, LogLevel.Information, "An address outside Embedded:AllowedDomains asked to sign in; no email is sent.")]
@@ -155,8 +144,6 @@ internal sealed partial class EmbeddedAuthority(
 }
 
 internal sealed record EmbeddedProof(string Email, string CodeHash, DateTimeOffset ExpiresAt);
-
-internal sealed record EmbeddedSession(string Id, string IdentityId, string Email, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, long Generation);
 
 [JsonSerializable(typeof(EmbeddedProof))]
 [JsonSerializable(typeof(EmbeddedSession))]

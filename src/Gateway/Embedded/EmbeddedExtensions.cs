@@ -9,7 +9,7 @@ namespace Gateway.Embedded;
 
 internal static partial class EmbeddedExtensions
 {
-    public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services)
+    public static IServiceCollection AddEmbeddedAuthority(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<EmbeddedOptions>(EmbeddedOptions.SectionName);
         services.AddValidatedOptions<SignInMethods.SignInMethodOptions>(SignInMethods.SignInMethodOptions.SectionName)
@@ -17,10 +17,19 @@ internal static partial class EmbeddedExtensions
                 "SignIn:Method = recovery needs Kratos (set Kratos:PublicUrl); the embedded authority signs in with codes only (SignIn:Method = code).");
         services.AddSingleton(sp => new EmbeddedGroups(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILogger<EmbeddedGroups>>()));
         services.AddSingleton<IValidateOptions<EmbeddedOptions>, EmbeddedGroups.Validation>();
+        services.AddSingleton<EmbeddedSessions>();
         services.AddSingleton<EmbeddedAuthority>();
         services.AddSingleton<ISessionAuthority>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton<SignInMethods.ISignInMethod>(sp => sp.GetRequiredService<EmbeddedAuthority>());
         services.AddSingleton(new CredentialFormat(EmbeddedAuthority.TokenPrefix));
+
+        // The relying party exists only when passkeys are on (an unreadable value is left to the options' validation).
+        if (!bool.TryParse(configuration[$"{Passkeys.PasskeyOptions.SectionName}:{nameof(Passkeys.PasskeyOptions.Enabled)}"], out var passkeys) || passkeys)
+        {
+            services.AddSingleton<EmbeddedPasskeyStore>();
+            services.AddSingleton<Passkeys.IPasskeyAuthority, EmbeddedPasskeys>();
+        }
+
         services.AddHostedService<EphemeralSessionsWarning>();
         return services;
     }
