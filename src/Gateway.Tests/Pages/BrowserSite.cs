@@ -18,15 +18,16 @@ public sealed class BrowserSite : IAsyncDisposable
 
     public GatewayApp App { get; }
 
-    /// <summary>http://127.0.0.1:{port}</summary>
+    /// <summary>http://127.0.0.1:{port} (or the host asked for)</summary>
     public string Origin { get; }
 
     /// <param name="embedded">The embedded authority (no Kratos settings) instead of the fake Kratos.</param>
-    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool embedded = false)
+    /// <param name="host">The origin's host: passkeys need a name (WebAuthn takes no IP address as relying party id), such as localhost.</param>
+    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool embedded = false, string host = "127.0.0.1")
     {
         var port = FreePort();
         var sample = $"http://127.0.0.1:{FreePort()}";
-        var origin = $"http://127.0.0.1:{port}";
+        var origin = $"http://{host}:{port}";
         void Settings(Dictionary<string, string?> s)
         {
             s["Gateway:PublicOrigin"] = origin;

@@ -20,7 +20,7 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
 
         // The fake clock stands still, so every sign-in of the class falls in one rate-limit window.
         public async ValueTask InitializeAsync() =>
-            Gateway = await BrowserSite.StartAsync(s => s["SignIn:RequestsPerIpPerMinute"] = "10000", embedded);
+            Gateway = await BrowserSite.StartAsync(s => s["SignIn:RequestsPerIpPerMinute"] = "10000", embedded, host: "localhost");
 
         public ValueTask DisposeAsync() => Gateway.DisposeAsync();
     }
@@ -37,6 +37,7 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
         SiteUnderTest.App.Kratos.AddIdentity(Alice);
         var page = await chromium.NewPageAsync(SiteUnderTest);
         await VirtualAuthenticator.AddAsync(page);
+        await AutofillOnlyWhenAskedAsync(page);
 
         await SignInByEmailAsync(page, Alice, "/reports/q1");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in faster next time with a passkey" })).ToBeVisibleAsync();
@@ -47,9 +48,18 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Hello, alice@example.com!" })).ToBeVisibleAsync();
         Assert.EndsWith("/reports/q1", page.Url, StringComparison.Ordinal);
 
+        // Next time the email field's autofill offers the passkey (conditional UI); the virtual authenticator picks
+        // it as the user would, and one touch signs in.
         await SignOutAsync(page);
-
+        await page.EvaluateAsync("localStorage.setItem('autofill', 'on')");
         await page.GotoAsync("/reports/q2");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Hello, alice@example.com!" })).ToBeVisibleAsync();
+        Assert.EndsWith("/reports/q2", page.Url, StringComparison.Ordinal);
+        await page.EvaluateAsync("localStorage.removeItem('autofill')");
+
+        // A browser without passkey autofill has the button.
+        await SignOutAsync(page);
+        await page.GotoAsync("/reports/q3");
         await Expect(page).ToHaveTitleAsync("Sign in");
         var passkeyButton = page.GetByRole(AriaRole.Button, new() { Name = "Sign in with a passkey" });
         await Expect(passkeyButton).ToBeVisibleAsync();
@@ -58,7 +68,8 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
         await page.ShotAsync("passkey-sign-in", ForReadme);
         await passkeyButton.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Hello, alice@example.com!" })).ToBeVisibleAsync();
-        Assert.EndsWith("/reports/q2", page.Url, StringComparison.Ordinal);
+        Assert.EndsWith("/reports/q3", page.Url, StringComparison.Ordinal);
+        await Expect(page.GetByRole(AriaRole.Row, new() { Name = "amr passkey" })).ToBeVisibleAsync(); // in the signed assertion
 
         // Signed in by passkey, the user is offered nothing more; the account page lists the passkey and removes it.
         await page.GotoAsync("/_gateway/sign-out");
@@ -75,7 +86,7 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
 
         // The authenticator still offers the removed passkey; the gateway says no, and the email form stays usable.
         await SignOutAsync(page);
-        await page.GotoAsync("/reports/q3");
+        await page.GotoAsync("/reports/q4");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with a passkey" }).ClickAsync();
         var error = page.GetByRole(AriaRole.Alert);
         await Expect(error).ToHaveTextAsync("That passkey did not sign you in. Try again, or sign in with your email below.");
@@ -210,6 +221,18 @@ public abstract class PasskeyJourneyTests(Chromium chromium, PasskeyJourneyTests
     }
 
     private readonly List<string> used = [];
+
+    /// <summary>
+    /// The virtual authenticator answers an autofill request at once, where a person would first pick the passkey
+    /// there; so the browser offers passkeys in autofill (conditional mediation) only while the test turns it on,
+    /// and otherwise behaves as browsers without it do.
+    /// </summary>
+    private static Task AutofillOnlyWhenAskedAsync(IPage page) =>
+        page.Context.AddInitScriptAsync("""
+            if (window.PublicKeyCredential && localStorage.getItem("autofill") !== "on") {
+                PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+            }
+            """);
 
     private static async Task SignOutAsync(IPage page)
     {
