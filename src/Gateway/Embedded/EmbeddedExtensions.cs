@@ -27,6 +27,7 @@ internal static partial class EmbeddedExtensions
         if (!bool.TryParse(configuration[$"{Passkeys.PasskeyOptions.SectionName}:{nameof(Passkeys.PasskeyOptions.Enabled)}"], out var passkeys) || passkeys)
         {
             services.AddSingleton<EmbeddedPasskeyStore>();
+            services.AddSingleton<EmbeddedWebAuthn>();
             services.AddSingleton<Passkeys.IPasskeyAuthority, EmbeddedPasskeys>();
         }
 

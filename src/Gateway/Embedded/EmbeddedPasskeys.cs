@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Fido2NetLib;
-using Fido2NetLib.Objects;
 using Gateway.Passkeys;
 using Gateway.Sessions;
 using Gateway.State;
@@ -10,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Embedded;
 
 /// <summary>
-/// The gateway as its own WebAuthn relying party (no Kratos), with the Fido2 library doing the WebAuthn checks.
+/// The gateway as its own WebAuthn relying party (no Kratos); <see cref="EmbeddedWebAuthn"/> does the WebAuthn checks.
 /// Passkeys are discoverable, so sign-in is usernameless: the assertion's user handle (32 random bytes per identity,
 /// never the address or the identity id) leads to the identity. A passkey sign-in starts a session proved by
 /// <c>passkey</c>. Adding one marks the current session <c>passkey</c> too (as Kratos does), but once an identity has
@@ -19,7 +15,7 @@ namespace Gateway.Embedded;
 internal sealed partial class EmbeddedPasskeys(
     EmbeddedPasskeyStore passkeys,
     EmbeddedSessions sessions,
-    RelyingParty relyingParty,
+    EmbeddedWebAuthn webAuthn,
     IOptions<PasskeyOptions> options,
     TimeProvider time,
     ILogger<EmbeddedPasskeys> logger) : IPasskeyAuthority
@@ -28,20 +24,8 @@ internal sealed partial class EmbeddedPasskeys(
 
     private const int MaxNameLength = 64;
 
-    private readonly Fido2 fido2 = new(new Fido2Configuration
-    {
-        RPID = relyingParty.Id,
-        RPName = relyingParty.Name,
-        Origins = new HashSet<string>([relyingParty.Origin], StringComparer.OrdinalIgnoreCase),
-        Timeout = (uint)EmbeddedPasskeyStore.CeremonyLifetime.TotalMilliseconds,
-        ChallengeSize = 32,
-    });
-
     public Task<PasskeyCeremony> BeginSignInAsync(CancellationToken cancellationToken) => Guard(async () =>
-    {
-        var request = fido2.GetAssertionOptions(new GetAssertionOptionsParams { UserVerification = UserVerificationRequirement.Preferred });
-        return await SaveAsync(new PasskeyCeremonyState(PasskeyCeremonyKind.SignIn, request.ToJson(), Expiry()), cancellationToken);
-    });
+        await SaveAsync(new PasskeyCeremonyState(PasskeyCeremonyKind.SignIn, webAuthn.SignInOptions(), Expiry()), cancellationToken));
 
     public Task<PasskeySignIn> CompleteSignInAsync(string ceremonyId, string credentialJson, string? userAgent, string? clientIp, CancellationToken cancellationToken) => Guard(async () =>
     {
@@ -52,8 +36,8 @@ internal sealed partial class EmbeddedPasskeys(
         }
 
         // Every refusal below looks the same to the caller: it must not tell which handles or credentials exist.
-        var assertion = Parse(credentialJson, EmbeddedPasskeyWireContext.Default.AuthenticatorAssertionRawResponse);
-        if (assertion?.Response?.UserHandle is not { Length: > 0 } handle || assertion.RawId is null)
+        var assertion = EmbeddedWebAuthn.ParseAssertion(credentialJson);
+        if (assertion?.Response.UserHandle is not { Length: > 0 } handle)
         {
             return Refused("malformed");
         }
@@ -70,28 +54,17 @@ internal sealed partial class EmbeddedPasskeys(
             return Refused("unknown-passkey");
         }
 
-        VerifyAssertionResult verified;
-        try
+        var (signCount, failure) = await webAuthn.VerifyAssertionAsync(assertion, ceremony.OptionsJson, stored.PublicKey, cancellationToken);
+        if (signCount is not { } presented)
         {
-            verified = await fido2.MakeAssertionAsync(new MakeAssertionParams
-            {
-                AssertionResponse = assertion,
-                OriginalOptions = AssertionOptions.FromJson(ceremony.OptionsJson),
-                StoredPublicKey = stored.PublicKey,
-                StoredSignatureCounter = stored.SignCount,
-                IsUserHandleOwnerOfCredentialIdCallback = (_, _) => Task.FromResult(true), // matched above
-            }, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return Refused(Reason(e));
+            return Refused(failure!);
         }
 
         // WebAuthn §7.2 step 21: a counter that does not move forward, once either side is non-zero, may be a cloned
-        // authenticator (Fido2 checks only a non-zero presented counter).
-        if ((verified.SignCount != 0 || stored.SignCount != 0) && verified.SignCount <= stored.SignCount)
+        // authenticator (Fido2 would check only a non-zero presented counter, and not say so apart from other failures).
+        if (Regressed(stored.SignCount, presented))
         {
-            Log.CounterRegressed(logger, stored.SignCount, verified.SignCount);
+            Log.CounterRegressed(logger, stored.SignCount, presented);
             return new PasskeySignIn(PasskeyStatus.Refused);
         }
 
@@ -99,12 +72,12 @@ internal sealed partial class EmbeddedPasskeys(
         var updated = await passkeys.ChangeAsync(owner.IdentityId, list =>
         {
             var at = Array.FindIndex(list, p => p.CredentialId.AsSpan().SequenceEqual(stored.CredentialId));
-            if (at < 0 || list[at].SignCount > stored.SignCount && (verified.SignCount != 0 || list[at].SignCount != 0) && verified.SignCount <= list[at].SignCount)
+            if (at < 0 || Regressed(list[at].SignCount, presented))
             {
                 return null; // removed meanwhile, or another sign-in moved the counter past this one
             }
 
-            list[at] = list[at] with { SignCount = verified.SignCount, LastUsedAt = now };
+            list[at] = list[at] with { SignCount = presented, LastUsedAt = now };
             return list;
         }, cancellationToken);
         if (updated is null)
@@ -132,19 +105,8 @@ internal sealed partial class EmbeddedPasskeys(
 
         // One handle per identity, kept with its passkeys; the first passkey gets a new one.
         var handle = existing.Count > 0 ? existing[0].UserHandle : System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        var request = fido2.RequestNewCredential(new RequestNewCredentialParams
-        {
-            User = new Fido2User { Id = handle, Name = session.Email, DisplayName = session.Email },
-            ExcludeCredentials = existing.Select(p => new PublicKeyCredentialDescriptor(p.CredentialId)).ToArray(),
-            AuthenticatorSelection = new AuthenticatorSelection
-            {
-                ResidentKey = ResidentKeyRequirement.Required,
-                UserVerification = UserVerificationRequirement.Preferred,
-            },
-            AttestationPreference = AttestationConveyancePreference.None,
-            PubKeyCredParams = [PubKeyCredParam.ES256, PubKeyCredParam.Ed25519, PubKeyCredParam.RS256],
-        });
-        var state = new PasskeyCeremonyState(PasskeyCeremonyKind.Registration, request.ToJson(), Expiry(), session.IdentityId, handle);
+        var request = webAuthn.RegistrationOptions(handle, session.Email, existing.Select(p => p.CredentialId));
+        var state = new PasskeyCeremonyState(PasskeyCeremonyKind.Registration, request, Expiry(), session.IdentityId, handle);
         return new PasskeyRegistration(PasskeyStatus.Done, await SaveAsync(state, cancellationToken));
     });
 
@@ -173,26 +135,17 @@ internal sealed partial class EmbeddedPasskeys(
             return refusal;
         }
 
-        var attestation = Parse(credentialJson, EmbeddedPasskeyWireContext.Default.AuthenticatorAttestationRawResponse);
-        if (attestation?.Response is null)
+        var attestation = EmbeddedWebAuthn.ParseAttestation(credentialJson);
+        if (attestation is null)
         {
             return RegistrationRefused("malformed");
         }
 
-        RegisteredPublicKeyCredential credential;
-        try
+        var (credential, failure) = await webAuthn.VerifyAttestationAsync(attestation, ceremony.OptionsJson,
+            id => !existing.Any(p => p.CredentialId.AsSpan().SequenceEqual(id)), cancellationToken);
+        if (credential is null)
         {
-            credential = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
-            {
-                AttestationResponse = attestation,
-                OriginalOptions = CredentialCreateOptions.FromJson(ceremony.OptionsJson),
-                IsCredentialIdUniqueToUserCallback = (args, _) =>
-                    Task.FromResult(!existing.Any(p => p.CredentialId.AsSpan().SequenceEqual(args.CredentialId))),
-            }, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return RegistrationRefused(Reason(e));
+            return RegistrationRefused(failure!);
         }
 
         var now = time.GetUtcNow();
@@ -288,27 +241,15 @@ internal sealed partial class EmbeddedPasskeys(
         return PasskeyStatus.Refused;
     }
 
-    private static T? Parse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, type);
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or FormatException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Why Fido2 refused, as its error code's name: never the credential, handle or client data.</summary>
-    private static string Reason(Exception e) => e is Fido2VerificationException f ? f.Code.ToString() : e.GetType().Name;
-
     /// <summary>What the account page shows: the user's name for it, tidied, or "Passkey".</summary>
     private static string NameOf(string? name)
     {
         var tidy = new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
         return tidy.Length == 0 ? "Passkey" : tidy.Length > MaxNameLength ? tidy[..MaxNameLength].TrimEnd() : tidy;
     }
+
+    /// <summary>WebAuthn §7.2 step 21: once either counter is non-zero, the presented one must be greater.</summary>
+    private static bool Regressed(uint stored, uint presented) => (stored != 0 || presented != 0) && presented <= stored;
 
     /// <summary>The store is this authority's memory: without it nothing can be vouched for.</summary>
     private static async Task<T> Guard<T>(Func<Task<T>> work)
@@ -344,8 +285,3 @@ internal sealed partial class EmbeddedPasskeys(
         public static partial void Removed(ILogger logger);
     }
 }
-
-/// <summary>The browser's credentials as <c>PublicKeyCredential.toJSON()</c> writes them (base64url fields).</summary>
-[JsonSerializable(typeof(AuthenticatorAssertionRawResponse))]
-[JsonSerializable(typeof(AuthenticatorAttestationRawResponse))]
-internal sealed partial class EmbeddedPasskeyWireContext : JsonSerializerContext;
