@@ -58,6 +58,12 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             ["ReverseProxy:Clusters:app:Destinations:one:Address"] = upstream.Url,
         };
         configure?.Invoke(settings);
+
+        // Kratos' passkey relying party as kratos.yml derives it from the gateway's public origin (README).
+        var publicOrigin = new Uri(settings.GetValueOrDefault("Gateway:PublicOrigin") ?? "http://localhost:5000");
+        Kratos.PasskeysEnabled = true;
+        Kratos.PasskeyRpId = settings.GetValueOrDefault("Passkeys:RelyingPartyId") ?? publicOrigin.IdnHost;
+        Kratos.PasskeyOrigins = [publicOrigin.GetLeftPart(UriPartial.Authority)];
     }
 
     public const string CourierSecret = "test-courier-secret-0123456789abcdef";

@@ -126,6 +126,7 @@ public sealed partial class FakeKratos
             ExpiresAt = now + FlowLifespan,
             RequestUrl = requestUrl,
             UpdatedAt = now,
+            PasskeyChallenge = PasskeysEnabled ? FakeWebAuthn.NewChallenge() : null,
         };
         flows[flow.Id] = flow;
         return flow;
@@ -224,6 +225,14 @@ public sealed partial class FakeKratos
         if (code.Length > 0)
         {
             Interlocked.Increment(ref codeSubmissions);
+        }
+
+        // The passkey strategy takes the request when passkey_login is set or the method is "passkey" (§4.4).
+        if (body["passkey_login"] is not null || method == "passkey")
+        {
+            return body["passkey_login"] is null or JsonValue && TryString(body, "passkey_login", out var passkeyLogin)
+                ? PasskeyLogin(call, flow, passkeyLogin, now)
+                : FlowError(flow, Generic("The request was malformed or contained invalid parameters: passkey_login must be a string."));
         }
 
         if (method != "code")
@@ -415,6 +424,7 @@ public sealed partial class FakeKratos
                 Input("code", "code", "text", null, required: true, Label(1070013, "Login code")),
                 Input("code", "method", "submit", "code", required: false, Label(1070009, "Continue")),
                 Input("code", "resend", "submit", "code", required: false, Label(1070008, "Resend code")));
+        AddPasskeyLoginNodes(flow, nodes);
         if (nodeMessage is var (name, nodeError))
         {
             var node = nodes.First(n => n!["attributes"]!["name"]!.GetValue<string>() == name && n["attributes"]!["type"]!.GetValue<string>() != "submit")!;

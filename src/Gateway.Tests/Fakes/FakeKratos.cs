@@ -220,6 +220,8 @@ public sealed partial class FakeKratos : IDisposable
             ("GET", ["self-service", "recovery", "api"]) => CreateRecoveryFlow(call),
             ("GET", ["self-service", "recovery", "flows"]) => GetRecoveryFlow(call),
             ("POST", ["self-service", "recovery"]) => UpdateRecoveryFlow(call),
+            ("GET", ["self-service", "settings", "api"]) => CreateSettingsFlow(call),
+            ("POST", ["self-service", "settings"]) => UpdateSettingsFlow(call),
             ("DELETE", ["self-service", "logout", "api"]) => Logout(call),
             ("POST", ["admin", "recovery", "code"]) => CreateRecoveryCode(call),
             ("GET", ["admin", "identities"]) => ListIdentities(call),

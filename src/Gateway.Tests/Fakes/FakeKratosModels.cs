@@ -68,6 +68,9 @@ public sealed class FakeIdentity
 
     internal JsonNode? MetadataAdmin { get; set; }
 
+    /// <summary>The identity's passkey credentials, oldest first; Kratos finds them by user handle (case-sensitive).</summary>
+    public List<FakePasskey> Passkeys { get; } = [];
+
     internal string? ExternalId { get; set; }
 
     /// <summary>
@@ -157,6 +160,15 @@ public sealed class FakeSession(string id, string identityId, string email, stri
 
     public DateTimeOffset IssuedAt { get; } = issuedAt;
 
+    /// <summary>When the session last proved a factor: a refresh moves it; settings changes need it recent.</summary>
+    public DateTimeOffset AuthenticatedAt { get; set; } = issuedAt;
+
+    /// <summary>Factors completed after the first (a passkey added in settings, a refresh), as Kratos appends them.</summary>
+    internal List<(string Method, DateTimeOffset At)> LaterMethods { get; } = [];
+
+    /// <summary>The session's AMR, in order: <see cref="Method"/>, then <see cref="LaterMethods"/>.</summary>
+    public IReadOnlyList<string> Methods => [Method, .. LaterMethods.Select(m => m.Method)];
+
     /// <summary>Moves when an admin extends the session.</summary>
     public DateTimeOffset ExpiresAt { get; internal set; } = expiresAt;
 
@@ -193,9 +205,11 @@ public sealed class FakeSession(string id, string identityId, string email, stri
         ["id"] = Id,
         ["active"] = expandIdentity ? IsActive(now) : Active && ExpiresAt > now,
         ["expires_at"] = KratosWire.Time(ExpiresAt),
-        ["authenticated_at"] = KratosWire.Time(IssuedAt),
+        ["authenticated_at"] = KratosWire.Time(AuthenticatedAt),
         ["authenticator_assurance_level"] = "aal1",
-        ["authentication_methods"] = new JsonArray(new JsonObject { ["method"] = Method, ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(IssuedAt) }),
+        ["authentication_methods"] = new JsonArray([
+            new JsonObject { ["method"] = Method, ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(IssuedAt) },
+            .. LaterMethods.Select(m => new JsonObject { ["method"] = m.Method, ["aal"] = "aal1", ["completed_at"] = KratosWire.Time(m.At) })]),
         ["issued_at"] = KratosWire.Time(IssuedAt),
         ["identity"] = expandIdentity ? Identity?.ToJson() ?? MinimalIdentity() : null,
         ["devices"] = expandDevices
@@ -269,6 +283,43 @@ internal sealed class LoginFlow
     public DateTimeOffset UpdatedAt { get; set; }
 
     /// <summary>The ui.messages of the last answer, which Kratos persists with the flow.</summary>
+    public JsonArray Messages { get; set; } = [];
+
+    /// <summary>The discoverable passkey challenge made at creation (internal context passkey_session_data).</summary>
+    public string? PasskeyChallenge { get; set; }
+
+    /// <summary>Set once a passkey signed in with this flow: its session data is deleted, and a resubmit is a 500.</summary>
+    public bool PasskeyConsumed { get; set; }
+}
+
+/// <summary>A passkey credential as Kratos stores it on the identity.</summary>
+public sealed record FakePasskey(byte[] CredentialId, byte[] CosePublicKey, string UserHandle, string DisplayName, DateTimeOffset AddedAt)
+{
+    /// <summary>The <c>passkey_remove</c> value: <c>fmt.Sprintf("%x", cred.ID)</c>.</summary>
+    public string Hex => Convert.ToHexStringLower(CredentialId);
+}
+
+/// <summary>A settings flow of type "api" with the passkey strategy's internal context.</summary>
+internal sealed class SettingsFlow
+{
+    public required string Id { get; init; }
+
+    public required string IdentityId { get; init; }
+
+    public required DateTimeOffset IssuedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public required string RequestUrl { get; init; }
+
+    public string State { get; set; } = "show_form";
+
+    /// <summary>The registration challenge (passkey_session_data), renewed after every successful change.</summary>
+    public string Challenge { get; set; } = "";
+
+    /// <summary>The WebAuthn user id offered to the authenticator: 64 random alphanumerics, the new passkey's user handle.</summary>
+    public string UserId { get; set; } = "";
+
     public JsonArray Messages { get; set; } = [];
 }
 

@@ -135,6 +135,32 @@ public sealed class ShippedKratosConfigTests
     }
 
     [Fact]
+    public void KratosYmlMakesTheGatewaysPublicOriginThePasskeyRelyingParty()
+    {
+        var config = KratosYml();
+        var passkey = config["selfservice"]!["methods"]!["passkey"]!;
+        Assert.True(passkey["enabled"]!.GetValue<bool>());
+
+        // The gateway's pages run the ceremonies: the origin Kratos accepts is the gateway's (its sign-in page's,
+        // which DeploymentTests ties to Gateway__PublicOrigin), written exactly, and rp.id is its host by default.
+        var gateway = new Uri(config["selfservice"]!["flows"]!["login"]!["ui_url"]!.GetValue<string>());
+        var rp = passkey["config"]!["rp"]!;
+        Assert.Equal([gateway.GetLeftPart(UriPartial.Authority)], rp["origins"]!.AsArray().Select(o => o!.GetValue<string>()));
+        Assert.Equal(gateway.IdnHost, rp["id"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(rp["display_name"]!.GetValue<string>()));
+
+        // Kratos refuses passkey changes after its own max age; the gateway checks its (shorter or equal) one first.
+        var kratosMaxAge = Duration(config["selfservice"]!["flows"]!["settings"]!["privileged_session_max_age"]!.GetValue<string>());
+        Assert.True(kratosMaxAge >= new Gateway.Passkeys.PasskeyOptions().PrivilegedSessionMaxAge, $"privileged_session_max_age {kratosMaxAge}");
+
+        // Without a passkey display name Kratos offers no passkey registration at all (message 4000009).
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Shipped, "identity.schema.json")));
+        var email = schema.RootElement.GetProperty("properties").GetProperty("traits").GetProperty("properties").GetProperty("email");
+        Assert.True(email.GetProperty("ory.sh/kratos").GetProperty("credentials").GetProperty("passkey").GetProperty("display_name").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(email.GetProperty("title").GetString())); // Kratos matches the trait by title
+    }
+
+    [Fact]
     public void LifespansOutliveTheLongestMagicLink()
     {
         var config = KratosYml();

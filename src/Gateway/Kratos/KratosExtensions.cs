@@ -43,6 +43,10 @@ internal static class KratosExtensions
         services.AddSingleton<KratosCodeMethod>();
         services.AddSingleton<KratosRecoveryMethod>();
         services.AddSingleton<KratosRecoveryCheck>();
+
+        // Passkeys through Kratos' passkey flows. Pages ask for it only while Passkeys:Enabled (RelyingParty.Enabled);
+        // nothing here calls Kratos until they do.
+        services.AddSingleton<Passkeys.IPasskeyAuthority, KratosPasskeys>();
         services.AddSingleton<ISignInMethod>(sp => sp.GetRequiredService<IOptions<SignInMethodOptions>>().Value.Method == SignInMethodKind.Recovery
             ? sp.GetRequiredService<KratosRecoveryMethod>()
             : sp.GetRequiredService<KratosCodeMethod>());
