@@ -42,6 +42,9 @@ internal sealed class SignInModel(
     /// <summary>With passkeys, the browser's autofill offers them in the email field too (WebAuthn conditional UI).</summary>
     public string EmailAutocomplete => PasskeysOffered ? "email webauthn" : "email";
 
+    /// <summary>The cookie the script sets where the device can make a passkey, so the offer follows an email sign-in.</summary>
+    public string PasskeyCapableCookie => passkeys.CapableCookie;
+
     public string PasskeyBeginUrl => paths.Passkeys + Passkeys.PasskeyEndpoints.SignInBegin;
 
     public string PasskeyFinishUrl => paths.Passkeys + Passkeys.PasskeyEndpoints.SignInFinish;

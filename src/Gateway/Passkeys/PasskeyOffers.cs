@@ -14,6 +14,13 @@ internal sealed class PasskeyOffers(RelyingParty relyingParty, Sessions.SessionC
     /// <summary>Not a secret: it only says this browser said "Not now".</summary>
     public string DeclineCookie { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + "gw_pk_later";
 
+    /// <summary>
+    /// Set by the sign-in page's script where the device has an authenticator of its own (a hint, not a secret): only
+    /// such browsers are offered a passkey after an email sign-in. Without script, or without an authenticator, the
+    /// email flow is exactly as before; the account page still adds passkeys of any kind.
+    /// </summary>
+    public string CapableCookie { get; } = (gateway.IsHttpsOrigin() ? "__Host-" : "") + "gw_pk_able";
+
     /// <summary>The authority's passkeys, when passkeys are on and the authority keeps them; else null.</summary>
     public IPasskeyAuthority? Authority(HttpContext context) =>
         relyingParty.Enabled ? context.RequestServices.GetService<IPasskeyAuthority>() : null;
@@ -24,9 +31,14 @@ internal sealed class PasskeyOffers(RelyingParty relyingParty, Sessions.SessionC
             ? credential.Value
             : null;
 
-    /// <summary>Where an email sign-in goes on to: the offer first, unless this browser declined it or passkeys are off.</summary>
+    /// <summary>
+    /// Where an email sign-in goes on to: the offer first, when passkeys are on, this browser can make one and has not
+    /// declined.
+    /// </summary>
     public string AfterEmailSignIn(HttpContext context, string returnUrl) =>
-        Authority(context) is not null && !context.Request.Cookies.ContainsKey(DeclineCookie) ? OfferUrl(returnUrl) : returnUrl;
+        Authority(context) is not null && context.Request.Cookies.ContainsKey(CapableCookie) && !context.Request.Cookies.ContainsKey(DeclineCookie)
+            ? OfferUrl(returnUrl)
+            : returnUrl;
 
     /// <summary>The sign-in page asking for a new sign-in before passkeys change, then back to <paramref name="returnUrl"/>.</summary>
     public string SignInAgainUrl(string returnUrl) =>

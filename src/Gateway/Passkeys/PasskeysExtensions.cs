@@ -17,6 +17,7 @@ internal static class PasskeysExtensions
         services.AddSingleton<PasskeyOffers>();
         services.AddConsumedCookie(sp => sp.GetRequiredService<PasskeyCeremonies>().CookieName);
         services.AddConsumedCookie(sp => sp.GetRequiredService<PasskeyOffers>().DeclineCookie);
+        services.AddConsumedCookie(sp => sp.GetRequiredService<PasskeyOffers>().CapableCookie);
 
         // Passkey sign-ins per client IP, with the sign-in form's budget but a count of their own: the sign-in page
         // begins one for the browser's autofill on every visit, which must not use up the form's.

@@ -110,7 +110,19 @@
         }
     };
 
+    const platformAuthenticator = () => PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable
+        ? PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().catch(() => false)
+        : Promise.resolve(false);
+
     if (data.mode === "sign-in") {
+        // Tells the server this device can make a passkey, so an email sign-in from here is followed by the offer.
+        platformAuthenticator().then((able) => {
+            const name = data.capableCookie;
+            const secure = name.startsWith("__Host-") ? "; Secure" : "";
+            document.cookie = name + (able ? "=1; Max-Age=34560000" : "=; Max-Age=0") + "; Path=/; SameSite=Lax" + secure;
+            button.hidden = false;
+        });
+
         const button = document.getElementById("passkey-sign-in");
         let autofill = null; // the conditional request waiting in the email field's autofill
         let autofillBegun = Promise.resolve();
@@ -133,7 +145,6 @@
             location.assign(redirect);
         };
 
-        button.hidden = false;
         button.addEventListener("click", async () => {
             hideErrors();
             button.disabled = true;
@@ -175,10 +186,7 @@
     const add = document.getElementById("passkey-add");
     const ready = async () => {
         // Where the device has no authenticator of its own, the offer after sign-in steps aside.
-        const platform = PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable
-            ? await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().catch(() => false)
-            : false;
-        if (!platform && data.skip) {
+        if (!(await platformAuthenticator()) && data.skip) {
             goOn();
             return;
         }
