@@ -29,7 +29,7 @@ internal sealed class AccountModel(PasskeyOffers offers, GatewayPaths paths) : P
     public string SignOutUrl => paths.SignOut;
 
     public PasskeyAddView AddView => new(paths.Passkeys + PasskeyEndpoints.RegisterBegin, paths.Passkeys + PasskeyEndpoints.RegisterFinish,
-        paths.Account + "?added=true", SkipUrl: null, offers.SignInAgainUrl(paths.Account));
+        paths.Account + "?added=true", SkipUrl: null, offers.SignInAgainUrl(paths.Account, passkey: Passkeys.Count > 0));
 
     public Task<IActionResult> OnGetAsync(bool removed = false, bool added = false)
     {
@@ -50,7 +50,8 @@ internal sealed class AccountModel(PasskeyOffers offers, GatewayPaths paths) : P
             : await authority.RemoveAsync(sessionToken, id, HttpContext.RequestAborted);
         switch (status)
         {
-            case PasskeyStatus.SignInTooOld:
+            // Too old, or proved by email alone while the identity has passkeys: a mailbox must not be enough.
+            case PasskeyStatus.SignInTooOld or PasskeyStatus.Refused:
                 TooOld = true;
                 Response.StatusCode = StatusCodes.Status403Forbidden;
                 return await ShowAsync();

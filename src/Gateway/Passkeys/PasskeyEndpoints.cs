@@ -116,7 +116,8 @@ internal static partial class PasskeyEndpoints
             var registration = await authority.BeginRegistrationAsync(sessionToken, context.RequestAborted);
             if (registration is not { Status: PasskeyStatus.Done, Ceremony: { } ceremony })
             {
-                return NotAdded(registration.Status);
+                // Refused before any ceremony: the session was proved by email alone and the identity has a passkey.
+                return NotAdded(registration.Status == PasskeyStatus.Refused ? PasskeyStatus.SignInTooOld : registration.Status);
             }
 
             var handle = await ceremonies.BeginAsync(context, CeremonyKind.Registration, ceremony, sessionToken);

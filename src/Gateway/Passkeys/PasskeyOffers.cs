@@ -40,9 +40,13 @@ internal sealed class PasskeyOffers(RelyingParty relyingParty, Sessions.SessionC
             ? OfferUrl(returnUrl)
             : returnUrl;
 
-    /// <summary>The sign-in page asking for a new sign-in before passkeys change, then back to <paramref name="returnUrl"/>.</summary>
-    public string SignInAgainUrl(string returnUrl) =>
-        paths.SignIn + (QueryString.Create("returnUrl", returnUrl) + QueryString.Create("reason", Sessions.SessionResponses.FreshReason)).ToUriComponent();
+    /// <summary>
+    /// The sign-in page asking for a new sign-in before passkeys change, then back to <paramref name="returnUrl"/>;
+    /// with <paramref name="passkey"/> (the identity has one) by passkey, since an email-only session may not change them.
+    /// </summary>
+    public string SignInAgainUrl(string returnUrl, bool passkey = false) =>
+        paths.SignIn + (QueryString.Create("returnUrl", returnUrl) + QueryString.Create("reason", Sessions.SessionResponses.FreshReason)
+            + (passkey ? QueryString.Create("passkey", "true") : QueryString.Empty)).ToUriComponent();
 
     /// <summary>The offer page; with <paramref name="required"/> (a route demands a passkey) it has no "Not now".</summary>
     public string OfferUrl(string returnUrl, bool required = false) =>
