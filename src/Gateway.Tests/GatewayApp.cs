@@ -167,7 +167,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     /// The gateway with its embedded session authority: no Kratos settings at all (the default a newcomer gets).
     /// </summary>
     public static Task<GatewayApp> StartEmbeddedAsync(
-        Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false, Action<IServiceCollection>? services = null, bool kestrel = false) =>
+        Action<Dictionary<string, string?>>? configure = null, bool captureLogs = false, Action<IServiceCollection>? services = null, bool kestrel = false, int port = 0) =>
         StartAsync(s =>
         {
             foreach (var key in s.Keys.Where(k => k.StartsWith("Kratos:", StringComparison.Ordinal)).ToList())
@@ -176,7 +176,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             }
 
             configure?.Invoke(s);
-        }, kestrel, captureLogs, services);
+        }, kestrel, captureLogs, services, port: port);
 
     /// <summary>
     /// WebApplicationFactory keeps every client it creates in a plain list to dispose them with the app, and tests

@@ -17,7 +17,7 @@ public sealed partial record SignInMail(string To, string LinkPath, string Token
     }
 
     // The public origins tests configure (a front proxy on loopback among them); a link to any other host is no link of this gateway's.
-    [GeneratedRegex(@"(?:http://gateway\.test|https://apps\.example\.com|http://127\.0\.0\.1:[0-9]+)(/_gateway/link\?t=([A-Za-z0-9_-]{43}))")]
+    [GeneratedRegex(@"(?:http://gateway\.test|https://apps\.example\.com|http://(?:127\.0\.0\.1|localhost):[0-9]+)(/_gateway/link\?t=([A-Za-z0-9_-]{43}))")]
     private static partial Regex LinkPattern();
 
     [GeneratedRegex(@"^\s+(\d{6})\s*$", RegexOptions.Multiline)]

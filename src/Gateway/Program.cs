@@ -87,6 +87,7 @@ app.UseAuthorization();
 app.MapRazorPages();
 app.MapPageAssets();
 app.MapSignInStatus(paths);
+app.MapPasskeys(paths);
 if (useKratos)
 {
     app.MapKratosCourier(paths);

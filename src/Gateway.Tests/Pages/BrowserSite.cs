@@ -18,22 +18,28 @@ public sealed class BrowserSite : IAsyncDisposable
 
     public GatewayApp App { get; }
 
-    /// <summary>http://127.0.0.1:{port}</summary>
+    /// <summary>http://127.0.0.1:{port} (or the host asked for)</summary>
     public string Origin { get; }
 
-    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="embedded">The embedded authority (no Kratos settings) instead of the fake Kratos.</param>
+    /// <param name="host">The origin's host: passkeys need a name (WebAuthn takes no IP address as relying party id), such as localhost.</param>
+    public static async Task<BrowserSite> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool embedded = false, string host = "127.0.0.1")
     {
         var port = FreePort();
         var sample = $"http://127.0.0.1:{FreePort()}";
-        var origin = $"http://127.0.0.1:{port}";
-        var app = await GatewayApp.StartAsync(s =>
+        var origin = $"http://{host}:{port}";
+        void Settings(Dictionary<string, string?> s)
         {
             s["Gateway:PublicOrigin"] = origin;
             s["Sample:Url"] = sample;
             s["Assertion:Enabled"] = "true";
             s["ReverseProxy:Clusters:app:Destinations:one:Address"] = sample + "/";
             configure?.Invoke(s);
-        }, kestrel: true, port: port);
+        }
+
+        var app = embedded
+            ? await GatewayApp.StartEmbeddedAsync(Settings, kestrel: true, port: port)
+            : await GatewayApp.StartAsync(Settings, kestrel: true, port: port);
         app.Time.SetUtcNow(DateTimeOffset.UtcNow);
         return new BrowserSite(app, origin);
     }

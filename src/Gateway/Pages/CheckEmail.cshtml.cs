@@ -81,7 +81,7 @@ internal sealed class CheckEmailModel(
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
-                return this.ReturnTo(result.ReturnUrl, hosts);
+                return this.AfterEmailSignIn(result.ReturnUrl, hosts);
             case SignInStatus.RateLimited:
                 return this.TooMany(result.RetryAfter, paths.CheckEmail);
             case SignInStatus.LockedOut:

@@ -44,7 +44,7 @@ internal sealed class LinkModel(
         switch (result.Status)
         {
             case SignInStatus.SignedIn:
-                return this.ReturnTo(result.ReturnUrl, hosts);
+                return this.AfterEmailSignIn(result.ReturnUrl, hosts);
             case SignInStatus.Unavailable:
                 return this.SignInUnavailable();
             case SignInStatus.LockedOut:

@@ -44,6 +44,13 @@ internal static class PageModelExtensions
     public static RedirectResult ReturnTo(this PageModel page, string? returnUrl, ServedHosts hosts) =>
         new(ReturnUrl.Sanitize(returnUrl, hosts));
 
+    /// <summary>
+    /// Where an email sign-in goes on to: <see cref="ReturnTo"/>, by way of the passkey offer when it is due
+    /// (<see cref="Passkeys.PasskeyOffers"/>).
+    /// </summary>
+    public static RedirectResult AfterEmailSignIn(this PageModel page, string? returnUrl, ServedHosts hosts) =>
+        new(page.HttpContext.RequestServices.GetRequiredService<Passkeys.PasskeyOffers>().AfterEmailSignIn(page.HttpContext, ReturnUrl.Sanitize(returnUrl, hosts)));
+
     /// <summary>Pages that carry a link token: never cached, never leaked through Referer.</summary>
     public static void KeepTokenPrivate(this PageModel page)
     {

@@ -19,7 +19,11 @@ internal static class PagesExtensions
             }
         }));
         // A name of the gateway's own, so the proxy can keep it from upstream apps like its other cookies.
-        services.AddAntiforgery(options => options.Cookie.Name = AntiforgeryCookie);
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = AntiforgeryCookie;
+            options.HeaderName = AntiforgeryHeader; // the passkey script sends the page's token here (Passkeys/)
+        });
         services.AddConsumedCookie(_ => AntiforgeryCookie);
         services.AddConsumedCookie(_ => "__Host-" + AntiforgeryCookie);
         services.AddSingleton<StaticAssets>();
@@ -44,6 +48,8 @@ internal static class PagesExtensions
     public static void MapPageAssets(this WebApplication app) => app.Services.GetRequiredService<StaticAssets>().Map(app);
 
     public const string AntiforgeryCookie = "gw_csrf";
+
+    public const string AntiforgeryHeader = "X-CSRF-Token";
 
     private sealed class SecureCookieBuilder : CookieBuilder
     {

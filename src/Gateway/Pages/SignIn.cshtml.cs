@@ -21,7 +21,8 @@ namespace Gateway.Pages;
 [EnableRateLimiting(RateLimitingExtensions.SignInPolicy)]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 internal sealed class SignInModel(
-    SignInRequests signIn, PendingSignIns pendings, ServedHosts hosts, Handoff handoff, GatewayPaths paths, SessionCookie sessionCookie, SessionValidator sessions) : PageModel
+    SignInRequests signIn, PendingSignIns pendings, ServedHosts hosts, Handoff handoff, GatewayPaths paths, SessionCookie sessionCookie, SessionValidator sessions,
+    Passkeys.PasskeyOffers passkeys) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 
@@ -34,23 +35,41 @@ internal sealed class SignInModel(
     /// <summary>True when a route asked for a more recent sign-in than the browser's session.</summary>
     public bool Fresh { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? returnUrl, bool signedOut = false, string? reason = null, string? since = null)
+    /// <summary>True when the browser's script may offer a passkey sign-in (passkeys are on and the authority keeps them).</summary>
+    public bool PasskeysOffered => passkeys.Authority(HttpContext) is not null;
+
+    /// <summary>True when the page that sent the user here needs a passkey sign-in (<c>passkey=true</c>).</summary>
+    public bool PasskeyNeeded { get; private set; }
+
+    /// <summary>With passkeys, the browser's autofill offers them in the email field too (WebAuthn conditional UI).</summary>
+    public string EmailAutocomplete => PasskeysOffered ? "email webauthn" : "email";
+
+    /// <summary>The cookie the script sets where the device can make a passkey, so the offer follows an email sign-in.</summary>
+    public string PasskeyCapableCookie => passkeys.CapableCookie;
+
+    public string PasskeyBeginUrl => paths.Passkeys + Passkeys.PasskeyEndpoints.SignInBegin;
+
+    public string PasskeyFinishUrl => paths.Passkeys + Passkeys.PasskeyEndpoints.SignInFinish;
+
+    public async Task<IActionResult> OnGetAsync(string? returnUrl, bool signedOut = false, string? reason = null, string? since = null, bool passkey = false)
     {
         ReturnUrl = Hosts.ReturnUrl.Sanitize(returnUrl, hosts);
         Fresh = reason == SessionResponses.FreshReason;
-        var passkey = reason == SessionResponses.PasskeyReason;
+        var routeWantsPasskey = reason == SessionResponses.PasskeyReason;
+        PasskeyNeeded = passkey && PasskeysOffered;
         if (hosts.IsAppHost(Request.Host))
         {
-            return ToSignInOrigin(Fresh && long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh) ? fresh : null, passkey);
+            return ToSignInOrigin(Fresh && long.TryParse(since, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fresh) ? fresh : null, routeWantsPasskey);
         }
 
-        if (passkey)
+        if (routeWantsPasskey)
         {
             return Redirect(paths.PasskeyRequired + QueryString.Create("returnUrl", ReturnUrl).ToUriComponent());
         }
 
         SignedOut = signedOut;
-        if (!Fresh && User.Identity?.IsAuthenticated == true)
+        // Signed in by email, a route may still want a passkey: then the page stays, to sign in with one.
+        if (!Fresh && !PasskeyNeeded && User.Identity?.IsAuthenticated == true)
         {
             return this.ReturnTo(ReturnUrl, hosts); // signed in already (perhaps in another tab): on to where they were going
         }

@@ -10,17 +10,21 @@ namespace Gateway.Pages;
 /// <summary>Sign out here, or on every device (which users of other proxies keep asking for). Only POST signs out.</summary>
 [AllowAnonymous]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding binding, Gateway.Hosts.ServedHosts hosts, GatewayPaths paths) : PageModel
+internal sealed class SignOutModel(SessionSignOut signOut, BrowserBinding binding, Gateway.Hosts.ServedHosts hosts, GatewayPaths paths, Passkeys.PasskeyOffers passkeys) : PageModel
 {
     public string? MaskedEmail { get; private set; }
 
     public string SignInUrl => paths.SignIn;
+
+    /// <summary>The account page, for a signed-in user where passkeys are offered.</summary>
+    public string? AccountUrl { get; private set; }
 
     public void OnGet()
     {
         if (User.Identity?.IsAuthenticated == true)
         {
             MaskedEmail = EmailAddress.Mask(User.FindFirst(GatewayClaims.Email)?.Value ?? "");
+            AccountUrl = passkeys.Authority(HttpContext) is not null ? paths.Account : null;
         }
     }
 

@@ -12,6 +12,9 @@ internal static class RateLimitingExtensions
     /// <summary>Per client IP, on the POSTs of the sign-in pages; the sign-in feature adds it with its own budget.</summary>
     public const string SignInPolicy = "gateway-sign-in";
 
+    /// <summary>Per client IP, on the passkey sign-in endpoints; the passkeys feature adds it with the sign-in budget.</summary>
+    public const string PasskeyPolicy = "gateway-passkey";
+
     /// <summary>Per client IP, on the embedded authority's admin endpoint.</summary>
     public const string AdminPolicy = "gateway-admin";
 

@@ -15,6 +15,7 @@ internal static class SessionsExtensions
         services.AddConsumedCookie(sp => sp.GetRequiredService<SessionCookie>().Name);
         services.AddSingleton<SessionValidator>();
         services.AddSingleton<SessionSignOut>();
+        services.AddSingleton<SessionStart>();
 
         services.AddAuthentication(GatewayClaims.Scheme)
             .AddScheme<SessionHandlerOptions, SessionHandler>(GatewayClaims.Scheme, null);

@@ -7,18 +7,15 @@ namespace Gateway.SignIn;
 
 /// <summary>
 /// The last step of every sign-in, by link or typed code: the method checks the code with its provider; on success
-/// the session cookie is set and the request, its link and the binding are retired, and the session the cookie held
-/// before (if another) is ended.
+/// the session begins (<see cref="SessionStart"/>) and the request, its link and the binding are retired.
 /// </summary>
 internal sealed partial class SignInCompletion(
     ISignInMethod method,
-    SessionCookie sessionCookie,
-    SessionSignOut signOut,
+    SessionStart sessionStart,
     FailedCodes failedCodes,
     PendingSignIns pendings,
     MagicLinkStore links,
     BrowserBinding binding,
-    TimeProvider time,
     ILogger<SignInCompletion> logger)
 {
     public async Task<SignInAnswer> CompleteAsync(HttpContext context, string flowId, string email, string code, string returnUrl, PendingSignIn? pending)
@@ -28,9 +25,7 @@ internal sealed partial class SignInCompletion(
         switch (step.Outcome)
         {
             case LoginOutcome.SignedIn when step.SessionToken is { } sessionToken:
-                var expiresAt = step.ExpiresAt ?? time.GetUtcNow().AddHours(24);
-                await signOut.EndReplacedAsync(context, sessionToken);
-                sessionCookie.Append(context.Response, sessionToken, expiresAt);
+                await sessionStart.BeginAsync(context, sessionToken, step.ExpiresAt);
                 await failedCodes.SignedInAsync(email, cancellationToken);
                 if (pending is not null)
                 {
