@@ -1,3 +1,4 @@
+using Gateway.Pages;
 using System.Text.Json;
 using Gateway.Hosts;
 using Gateway.RateLimiting;
@@ -202,33 +203,34 @@ internal static partial class PasskeyEndpoints
 
     /// <summary>The one answer for every passkey that does not sign in: unknown, wrong, expired or replayed alike.</summary>
     private static ProblemHttpResult Refused() =>
-        Problem(StatusCodes.Status400BadRequest, "Passkey not accepted",
-            "This passkey did not sign you in. Try again, or sign in with your email.", "refused");
+        Problem(StatusCodes.Status400BadRequest, Text.Get("Passkey.Problem.Refused.Title"),
+            Text.Get("Passkey.Problem.Refused.Detail"), "refused");
 
     private static ProblemHttpResult NotAdded(PasskeyStatus status) => status switch
     {
-        PasskeyStatus.SignInTooOld => Problem(StatusCodes.Status403Forbidden, "Sign in again to change passkeys",
-            "Passkeys can be added or removed only shortly after signing in. Sign in again, then add it.", "sign_in_too_old"),
+        PasskeyStatus.SignInTooOld => Problem(StatusCodes.Status403Forbidden, Text.Get("Passkey.Problem.TooOld.Title"),
+            Text.Get("Passkey.Problem.TooOld.Detail"), "sign_in_too_old"),
         PasskeyStatus.NoSession => NoSession(),
-        _ => Problem(StatusCodes.Status400BadRequest, "Passkey not added", "The passkey could not be added. Try again.", "refused"),
+        _ => Problem(StatusCodes.Status400BadRequest, Text.Get("Passkey.Problem.NotAdded.Title"), Text.Get("Passkey.Problem.NotAdded.Detail"), "refused"),
     };
 
     private static ProblemHttpResult NoSession() =>
-        Problem(StatusCodes.Status401Unauthorized, "Sign-in required", "Sign in to add a passkey.", "no_session");
+        Problem(StatusCodes.Status401Unauthorized, Text.Get("Passkey.Problem.NoSession.Title"), Text.Get("Passkey.Problem.NoSession.Detail"), "no_session");
 
     private static ProblemHttpResult NotOffered() =>
-        Problem(StatusCodes.Status404NotFound, "Not found", "Passkeys are not offered here.", "not_offered");
+        Problem(StatusCodes.Status404NotFound, Text.Get("Passkey.Problem.NotOffered.Title"), Text.Get("Passkey.Problem.NotOffered.Detail"), "not_offered");
 
     private static ProblemHttpResult NotUnderstood() =>
-        Problem(StatusCodes.Status400BadRequest, "Bad request", "The request was not a passkey the gateway understands.", "bad_request");
+        Problem(StatusCodes.Status400BadRequest, Text.Get("Passkey.Problem.NotUnderstood.Title"), Text.Get("Passkey.Problem.NotUnderstood.Detail"), "bad_request");
 
     private static ProblemHttpResult Unavailable(HttpContext context)
     {
         context.Response.Headers.RetryAfter = "5";
-        return Problem(StatusCodes.Status503ServiceUnavailable, "Sign-in is temporarily unavailable",
-            "The sign-in service did not answer. Nothing was used up: try again in a moment.", "unavailable");
+        return Problem(StatusCodes.Status503ServiceUnavailable, Text.Get("Passkey.Problem.Unavailable.Title"),
+            Text.Get("Passkey.Problem.Unavailable.Detail"), "unavailable");
     }
 
+    // Titles and details in the request's language (its UI culture, set by request localization); reason stays stable for scripts.
     public static ProblemHttpResult Problem(int status, string title, string detail, string reason) =>
         TypedResults.Problem(detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["reason"] = reason });
 
