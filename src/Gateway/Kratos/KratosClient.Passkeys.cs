@@ -14,19 +14,8 @@ internal sealed record PasskeyFlowAnswer(HttpStatusCode Status, KratosNodeFlow? 
 internal sealed partial class KratosClient
 {
     /// <summary>Starts a login flow (<c>GET /self-service/login/api</c>) and returns it with all its nodes.</summary>
-    public async Task<KratosNodeFlow> CreatePasskeyLoginFlowAsync(CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "self-service/login/api");
-        request.Headers.Accept.Add(Json);
-        using var response = await SendAsync(request, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            Log.UnexpectedStatus(logger, "create login flow", (int)response.StatusCode);
-            throw new KratosUnavailableException($"Kratos answered login flow creation with {(int)response.StatusCode}.");
-        }
-
-        return await ReadAsync(response, KratosPasskeyJsonContext.Default.KratosNodeFlow, cancellationToken);
-    }
+    public Task<KratosNodeFlow> CreatePasskeyLoginFlowAsync(CancellationToken cancellationToken) =>
+        CreateLoginFlowAsync(KratosPasskeyJsonContext.Default.KratosNodeFlow, cancellationToken);
 
     /// <summary>
     /// Starts a settings flow for the session (<c>GET /self-service/settings/api</c> with <c>X-Session-Token</c>):

@@ -36,7 +36,11 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
         WhoAmIAsync("Cookie", SessionCookieName + "=" + cookieValue, cancellationToken);
 
     /// <summary>Starts an API ("native") login flow: <c>GET /self-service/login/api</c>.</summary>
-    public async Task<KratosLoginFlow> CreateLoginFlowAsync(CancellationToken cancellationToken)
+    public Task<KratosLoginFlow> CreateLoginFlowAsync(CancellationToken cancellationToken) =>
+        CreateLoginFlowAsync(KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
+
+    /// <summary>Starts an API login flow, read as <typeparamref name="T"/> (the code method's view of it, or the passkey one's).</summary>
+    private async Task<T> CreateLoginFlowAsync<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> flow, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "self-service/login/api");
         request.Headers.Accept.Add(Json);
@@ -47,7 +51,7 @@ internal sealed partial class KratosClient(HttpClient http, ILogger<KratosClient
             throw new KratosUnavailableException($"Kratos answered login flow creation with {(int)response.StatusCode}.");
         }
 
-        return await ReadAsync(response, KratosLoginJsonContext.Default.KratosLoginFlow, cancellationToken);
+        return await ReadAsync(response, flow, cancellationToken);
     }
 
     /// <summary>
