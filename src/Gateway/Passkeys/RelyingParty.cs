@@ -7,15 +7,29 @@ namespace Gateway.Passkeys;
 /// The WebAuthn relying party, settled at start: its id (what every passkey is bound to), the name authenticators
 /// show, and the one origin ceremonies may come from (the sign-in origin, whose pages run them).
 /// </summary>
-internal sealed class RelyingParty(IOptions<PasskeyOptions> options, IOptions<GatewayOptions> gateway, Brand brand)
+internal sealed partial class RelyingParty
 {
-    private readonly Uri origin = gateway.Value.PublicOrigin ?? new Uri("http://localhost");
+    private readonly Uri origin;
 
-    public bool Enabled { get; } = options.Value.Enabled;
+    public RelyingParty(IOptions<PasskeyOptions> options, IOptions<GatewayOptions> gateway, Brand brand, ILogger<RelyingParty> logger)
+    {
+        origin = gateway.Value.PublicOrigin ?? new Uri("http://localhost");
+        Id = IdFor(options.Value, gateway.Value);
+        Name = brand.ProductName;
+        // Browsers refuse an IP address as relying party id: the pages would offer passkeys that can never be made.
+        Enabled = options.Value.Enabled && !System.Net.IPAddress.TryParse(Id.Trim('[', ']'), out _);
+        if (options.Value.Enabled && !Enabled)
+        {
+            Log.IpAddressOrigin(logger);
+        }
+    }
 
-    public string Id { get; } = IdFor(options.Value, gateway.Value);
+    /// <summary>True when the pages offer passkeys: <c>Passkeys:Enabled</c>, and a relying party id browsers accept.</summary>
+    public bool Enabled { get; }
 
-    public string Name { get; } = brand.ProductName;
+    public string Id { get; }
+
+    public string Name { get; }
 
     /// <summary>The sign-in origin as browsers write it in <c>clientDataJSON.origin</c>: scheme://host[:port], no slash.</summary>
     public string Origin => origin.GetLeftPart(UriPartial.Authority);
@@ -24,6 +38,12 @@ internal sealed class RelyingParty(IOptions<PasskeyOptions> options, IOptions<Ga
         string.IsNullOrWhiteSpace(options.RelyingPartyId)
             ? (gateway.PublicOrigin ?? new Uri("http://localhost")).IdnHost.ToLowerInvariant()
             : options.RelyingPartyId.Trim().ToLowerInvariant();
+
+    private static partial class Log
+    {
+        [LoggerMessage(4505, LogLevel.Warning, "Passkeys are not offered: the relying party id (the host of Gateway:PublicOrigin, or Passkeys:RelyingPartyId) is an IP address, which browsers refuse. Use a host name (localhost for trials), or set Passkeys:Enabled to false.")]
+        public static partial void IpAddressOrigin(ILogger logger);
+    }
 }
 
 /// <summary>Every passkey setting problem at start, naming its key.</summary>
