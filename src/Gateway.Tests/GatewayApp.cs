@@ -104,18 +104,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         kratos?.Invoke(app.Kratos); // Kratos as it is configured when the gateway starts
         if (kestrel)
         {
-            // UseKestrel(port) clears the server's addresses in WebApplicationFactory itself, which once raced the
-            // server's start in CI ("Addresses cannot be modified after the server has started"); any free port
-            // needs no port at all.
-            if (port == 0)
-            {
-                app.UseKestrel();
-            }
-            else
-            {
-                app.UseKestrel(port);
-            }
-
+            app.UseKestrel(port);
             app.OnKestrel = true;
         }
 
