@@ -33,10 +33,7 @@ public sealed class TracingTests
         // Metrics leave every export interval, spans in batches (OTEL_BSP_SCHEDULE_DELAY, 5 s by default).
         static bool Arrived(FakeCollector collector, string path) =>
             collector.Received.Any(r => r.Path == path && r.ContentType == "application/x-protobuf" && r.Length > 0);
-        for (var i = 0; i < 300 && !(Arrived(collector, "/v1/traces") && Arrived(collector, "/v1/metrics")); i++)
-        {
-            await Task.Delay(50, Cancel);
-        }
+        await Eventually.TrueAsync(() => Arrived(collector, "/v1/traces") && Arrived(collector, "/v1/metrics"), attempts: 600);
 
         Assert.True(Arrived(collector, "/v1/traces"), "spans exported to /v1/traces");
         Assert.True(Arrived(collector, "/v1/metrics"), "metrics exported to /v1/metrics");
@@ -92,10 +89,7 @@ public sealed class TracingTests
             }
         }
 
-        for (var i = 0; i < 400 && !Spans().Any(a => a.Source.Name.Contains("Redis", StringComparison.Ordinal)); i++)
-        {
-            await Task.Delay(50, Cancel);
-        }
+        await Eventually.TrueAsync(() => Spans().Any(a => a.Source.Name.Contains("Redis", StringComparison.Ordinal)), attempts: 800);
 
         var all = Spans();
         var server = Assert.Single(all, a => a.Kind == ActivityKind.Server && a.ParentSpanId == default && Equals(a.GetTagItem("url.path"), "/api/orders"));
